@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { GatewayConfig } from './gateway.config';
+import { GatewayModule } from './gateway.module';
+import { errorJson, toErrorBody } from './http/error-mapping';
+
+/** Bodies above this are refused by Fastify (413) before any handler; content itself is capped at 128 KB. */
+const BODY_LIMIT = 1024 * 1024;
+
+export async function createGateway(config: GatewayConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config), adapter, {
+    logger: process.env.LOG_LEVEL === 'silent' ? false : ['log', 'warn', 'error'],
+  });
+  // Errors Fastify raises before Nest sees the request (bad JSON, oversize body) get the same shape.
+  adapter.getInstance().setErrorHandler((error, _req, reply) => {
+    const body = toErrorBody(error);
+    void reply.status(body.status).send(errorJson(body));
+  });
+  return app;
+}

@@ -1,0 +1,97 @@
+import {
+  AddMembersBody,
+  ConversationListQuery,
+  HistoryQuery,
+  SendMessageBody,
+  TokenBody,
+  UpsertGroupBody,
+  UpsertUserBody,
+} from '@im/contracts';
+import { z } from 'zod';
+
+type Auth = 'public' | 'server' | 'user' | 'any';
+
+interface Operation {
+  method: 'get' | 'put' | 'post' | 'delete' | 'patch';
+  path: string;
+  summary: string;
+  auth: Auth;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  success: number;
+  errors: number[];
+}
+
+/**
+ * Every route the gateway serves. A test compares this list with the routes Fastify actually
+ * registered, so the document cannot drift from the code.
+ */
+export const OPERATIONS: Operation[] = [
+  { method: 'get', path: '/health', summary: 'Ready when NATS and every service answer', auth: 'public', success: 200, errors: [503] },
+  { method: 'put', path: '/v1/users/{userId}', summary: 'Create or update a user profile', auth: 'server', body: UpsertUserBody, success: 200, errors: [400, 401, 403] },
+  { method: 'post', path: '/v1/users/{userId}/token', summary: 'Issue a signed user token', auth: 'server', body: TokenBody, success: 200, errors: [400, 401, 403, 404] },
+  { method: 'put', path: '/v1/groups/{groupId}', summary: 'Create or update a group and set its members', auth: 'server', body: UpsertGroupBody, success: 200, errors: [400, 401, 403, 404] },
+  { method: 'post', path: '/v1/groups/{groupId}/members', summary: 'Add members to a group', auth: 'server', body: AddMembersBody, success: 200, errors: [400, 401, 403, 404] },
+  { method: 'delete', path: '/v1/groups/{groupId}/members/{userId}', summary: 'Remove a member from a group', auth: 'server', success: 200, errors: [401, 403, 404] },
+  { method: 'post', path: '/v1/messages', summary: 'Send a message (Idempotency-Key supported)', auth: 'any', body: SendMessageBody, success: 201, errors: [400, 401, 403, 404, 413, 422] },
+  { method: 'get', path: '/v1/conversations', summary: "The caller's conversations, most recently active first", auth: 'any', query: ConversationListQuery, success: 200, errors: [400, 401] },
+  { method: 'get', path: '/v1/conversations/{type}/{targetId}/messages', summary: 'History, newest first, paged by seq', auth: 'any', query: HistoryQuery, success: 200, errors: [400, 401, 404, 422] },
+];
+
+const ErrorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', example: 'VALIDATION_FAILED' }, message: { type: 'string' }, details: {} },
+    },
+  },
+};
+
+function jsonSchema(schema: z.ZodType): unknown {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
+
+function parameters(op: Operation): unknown[] {
+  const path = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const query = op.query
+    ? Object.entries((jsonSchema(op.query) as { properties: Record<string, unknown> }).properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))
+    : [];
+  const headers = op.auth === 'server' || op.auth === 'any'
+    ? [{ name: 'X-User-Id', in: 'header', required: false, description: 'With the server key: the user the call acts as', schema: { type: 'string' } }]
+    : [];
+  const idempotency = op.method === 'post' ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 } }] : [];
+  return [...path, ...query, ...headers, ...idempotency];
+}
+
+function operation(op: Operation): Record<string, unknown> {
+  const responses: Record<string, unknown> = { [op.success]: { description: 'OK' } };
+  for (const status of op.errors) responses[status] = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  return {
+    summary: op.summary,
+    security: op.auth === 'public' ? [] : op.auth === 'server' ? [{ serverKey: [] }] : [{ serverKey: [] }, { userToken: [] }],
+    parameters: parameters(op),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+    responses,
+  };
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
+  return {
+    openapi: '3.1.0',
+    info: { title: 'IM backend gateway', version: '0.1.0', description: 'REST API of the event-sourced IM backend. Errors are `{ error: { code, message, details } }`.' },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        serverKey: { type: 'http', scheme: 'bearer', description: 'The app backend key (IM_API_KEY)' },
+        userToken: { type: 'http', scheme: 'bearer', description: 'A token from POST /v1/users/{userId}/token' },
+      },
+      schemas: { Error: ErrorSchema },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,8 @@
+import { Migration } from 'kysely';
+import { writeSide } from './20261122000100_write_side';
+import { conversationsProjection } from './20261122000200_conversations_projection';
+
+export const migrations: Record<string, Migration> = {
+  '20261122000100_write_side': writeSide,
+  '20261122000200_conversations_projection': conversationsProjection,
+};

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ConversationTypeSchema, EntityId, MessageUId } from './ids';
+
+/**
+ * Request schemas of the public API, shared by the gateway (validation at the HTTP edge and
+ * the OpenAPI document) and the services (validation at the NATS edge).
+ */
+export const UpsertUserBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  portrait: z.string().max(1024).optional(),
+});
+
+export const UpsertGroupBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  memberIds: z.array(EntityId).max(10_000).default([]),
+});
+
+export const AddMembersBody = z.strictObject({ userIds: z.array(EntityId).min(1).max(1000) });
+
+export const SendMessageBody = z.strictObject({
+  conversationType: ConversationTypeSchema,
+  targetId: EntityId,
+  objectName: z.string().min(1).max(64),
+  content: z.record(z.string(), z.unknown(), { error: 'content is a required JSON object' }),
+  pushContent: z.string().max(1024).optional(),
+  pushTitle: z.string().max(128).optional(),
+  disablePush: z.boolean().optional(),
+  disablePushTitle: z.boolean().optional(),
+  isMentioned: z.boolean().optional(),
+  needReadReceipt: z.boolean().optional(),
+  canIncludeExpansion: z.boolean().optional(),
+});
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+export const HistoryQuery = z.strictObject({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const ConversationListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const ConversationPath = z.strictObject({
+  type: z.coerce.number().pipe(ConversationTypeSchema),
+  targetId: EntityId,
+});
+
+export const TokenBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(31_536_000).optional() });
+
+export { MessageUId };
+
+/** Who is calling: resolved by the gateway from the server key or a user token. */
+export const Actor = z.strictObject({
+  userId: EntityId.nullable(),
+  isServer: z.boolean(),
+});
+export type Actor = z.infer<typeof Actor>;

@@ -1,0 +1,44 @@
+/**
+ * Named errors with codes. Services throw these; the NATS RPC edge serialises them into the
+ * reply and the gateway maps them once into the HTTP error JSON.
+ */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  status: number;
+  details?: unknown;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message, status: this.status, details: this.details };
+  }
+
+  static fromBody(body: ErrorBody): AppError {
+    return new AppError(body.code, body.status, body.message, body.details);
+  }
+}
+
+export const Errors = {
+  validation: (details: unknown, message = 'The request is not valid') =>
+    new AppError('VALIDATION_FAILED', 400, message, details),
+  unauthorized: (message = 'Missing or invalid credentials') => new AppError('UNAUTHORIZED', 401, message),
+  forbidden: (message = 'Not allowed') => new AppError('FORBIDDEN', 403, message),
+  /** One answer for "does not exist" and "no access", so a refusal never leaks existence. */
+  notFound: (what: string) => new AppError('NOT_FOUND', 404, `${what} not found or no access`),
+  conflict: (code: string, message: string, details?: unknown) => new AppError(code, 409, message, details),
+  tooLarge: (field: string, limit: number) =>
+    new AppError('CONTENT_TOO_LARGE', 413, `${field} exceeds ${limit} bytes`, { field, limit }),
+  unprocessable: (code: string, message: string, details?: unknown) => new AppError(code, 422, message, details),
+  unavailable: (message: string) => new AppError('SERVICE_UNAVAILABLE', 503, message),
+};

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** User, group and system-account ids: what RongCloud allows, at most 64 characters. */
+export const EntityId = z
+  .string()
+  .regex(/^[A-Za-z0-9_=+\-.@]{1,64}$/, 'ids are 1-64 characters of A-Z a-z 0-9 _ = + - . @');
+
+export const MessageUId = z.string().regex(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, 'messageUId looks like BKCP-VBUT-0006-9GPP');
+
+/** RongCloud numbering. Chatroom (4) and ultra group (10) are planned, not built. */
+export const ConversationType = { PRIVATE: 1, GROUP: 3, CHATROOM: 4, SYSTEM: 6, ULTRA_GROUP: 10 } as const;
+export type ConversationTypeValue = (typeof ConversationType)[keyof typeof ConversationType];
+export const SUPPORTED_CONVERSATION_TYPES: readonly number[] = [1, 3, 6];
+export const ConversationTypeSchema = z.union([z.literal(1), z.literal(3), z.literal(4), z.literal(6), z.literal(10)], {
+  error: 'conversationType is one of 1 (private), 3 (group), 4 (chatroom), 6 (system), 10 (ultra group)',
+});
+
+/**
+ * The canonical id of a conversation, the same for every participant: a private conversation
+ * is named by its two users in sorted order, a system one by the account and the user.
+ */
+export function conversationId(type: number, senderId: string, targetId: string): string {
+  if (type === ConversationType.PRIVATE) {
+    const [a, b] = senderId < targetId ? [senderId, targetId] : [targetId, senderId];
+    return `1:${a}:${b}`;
+  }
+  if (type === ConversationType.SYSTEM) return `6:${senderId}:${targetId}`;
+  return `${type}:${targetId}`;
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import {
+  Actor,
+  AddMembersBody,
+  ConversationListQuery,
+  HistoryQuery,
+  SendMessageBody,
+  UpsertGroupBody,
+  UpsertUserBody,
+} from './api';
+import { ConversationTypeSchema, EntityId } from './ids';
+import type { ServiceName } from './subjects';
+
+/**
+ * Every request/reply method a service answers on `im.rpc.<service>.<method>`: its request
+ * schema (validated again by the service, which must not trust its callers) and reply type.
+ */
+export interface MessageView {
+  messageUId: string;
+  seq: number | null;
+  conversationType: number;
+  targetId: string;
+  senderId: string;
+  objectName: string;
+  content: Record<string, unknown>;
+  sentTime: number;
+  needReadReceipt: boolean;
+  canIncludeExpansion: boolean;
+}
+
+export interface ConversationView {
+  conversationType: number;
+  targetId: string;
+  lastMessage: MessageView | null;
+  unreadCount: number;
+  mentionedCount: number;
+  readSeq: number;
+  muted: boolean;
+}
+
+export interface SendMessageResult {
+  messageUId: string;
+  seq: number | null;
+  sentTime: number;
+}
+
+const IdempotencyKey = z.string().min(1).max(128).optional();
+
+export const RPC = {
+  messaging: {
+    'users.upsert': z.strictObject({ actor: Actor, userId: EntityId, body: UpsertUserBody }),
+    'users.get': z.strictObject({ actor: Actor, userId: EntityId }),
+    'groups.upsert': z.strictObject({ actor: Actor, groupId: EntityId, body: UpsertGroupBody }),
+    'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
+    'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
+    'messages.send': z.strictObject({ actor: Actor, idempotencyKey: IdempotencyKey, body: SendMessageBody }),
+    'conversations.list': z.strictObject({ actor: Actor, query: ConversationListQuery }),
+    'conversations.history': z.strictObject({
+      actor: Actor,
+      conversationType: ConversationTypeSchema,
+      targetId: EntityId,
+      query: HistoryQuery,
+    }),
+  },
+  expansions: {},
+  receipts: {},
+  push: {},
+} as const satisfies Record<ServiceName, Record<string, z.ZodType>>;
+
+export interface RpcReplies {
+  messaging: {
+    'users.upsert': { userId: string; name: string; portrait: string | null };
+    'users.get': { userId: string; name: string; portrait: string | null };
+    'groups.upsert': { groupId: string; name: string; memberIds: string[] };
+    'groups.members.add': { groupId: string; added: string[] };
+    'groups.members.remove': { groupId: string; removed: string[] };
+    'messages.send': SendMessageResult;
+    'conversations.list': { conversations: ConversationView[] };
+    'conversations.history': { messages: MessageView[] };
+  };
+  expansions: Record<string, never>;
+  receipts: Record<string, never>;
+  push: Record<string, never>;
+}
+
+export type RpcMethod<S extends ServiceName> = keyof (typeof RPC)[S] & string;
+export type RpcRequest<S extends ServiceName, M extends RpcMethod<S>> = (typeof RPC)[S][M] extends z.ZodType
+  ? z.input<(typeof RPC)[S][M]>
+  : never;
+export type RpcParsed<S extends ServiceName, M extends RpcMethod<S>> = (typeof RPC)[S][M] extends z.ZodType
+  ? z.output<(typeof RPC)[S][M]>
+  : never;
+export type RpcReply<S extends ServiceName, M extends string> = M extends keyof RpcReplies[S] ? RpcReplies[S][M] : never;
+
+/** The envelope of every RPC reply: a result or a named error. */
+export type RpcResponse<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string; status: number; details?: unknown } };

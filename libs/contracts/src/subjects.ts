@@ -1,0 +1,40 @@
+/**
+ * The one place that names every NATS subject and JetStream stream. A deployment (or a test
+ * run) picks a prefix; everything else derives from it so runs never see each other's data.
+ */
+export const SERVICES = ['messaging', 'expansions', 'receipts', 'push'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export class Subjects {
+  constructor(readonly prefix: string = 'im') {
+    if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`invalid subject prefix: ${prefix}`);
+  }
+
+  /** `im.events.messaging.message.sent` */
+  event(service: ServiceName, type: string): string {
+    return `${this.prefix}.events.${service}.${type}`;
+  }
+
+  serviceEvents(service: ServiceName): string {
+    return `${this.prefix}.events.${service}.>`;
+  }
+
+  /** One stream per publishing service: `IM_MESSAGING`. */
+  stream(service: ServiceName): string {
+    return `${this.prefix}_${service}`.toUpperCase().replace(/-/g, '_');
+  }
+
+  /** Request/reply subject of a command or query handled by a service. */
+  rpc(service: ServiceName, method: string): string {
+    return `${this.prefix}.rpc.${service}.${method}`;
+  }
+
+  health(service: ServiceName): string {
+    return this.rpc(service, 'health');
+  }
+
+  /** Durable consumer names are per projection; they must be unique within a stream only. */
+  durable(consumerService: ServiceName, projection: string): string {
+    return `${consumerService}_${projection}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+}

@@ -1,0 +1,31 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import { Pool, types } from 'pg';
+
+// int8 columns (counters, positions, epoch milliseconds) fit in a JS number here; xid8 stays a string.
+types.setTypeParser(20, (v) => Number(v));
+
+export interface DbOptions {
+  url: string;
+  /** The service's own schema: every unqualified table name resolves in it. */
+  schema: string;
+  poolSize?: number;
+}
+
+export function createPool({ url, schema, poolSize = 10 }: DbOptions): Pool {
+  return new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+}
+
+export function createDb<DB>(options: DbOptions): Kysely<DB> {
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPool(options) }) });
+}
+
+/** Postgres error codes the code reacts to. */
+export const PgCode = { UNIQUE_VIOLATION: '23505', SERIALIZATION_FAILURE: '40001', DEADLOCK: '40P01' } as const;
+
+export function pgCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+export function pgConstraint(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'constraint' in e ? String((e as { constraint: unknown }).constraint) : undefined;
+}

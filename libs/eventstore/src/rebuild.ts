@@ -1,0 +1,26 @@
+import { ServiceName, Subjects } from '@im/contracts';
+import { JetStreamManager } from '@nats-io/jetstream';
+import { Kysely, sql } from 'kysely';
+import { Projection } from './projection';
+
+/**
+ * Drops a projection and lets it be rebuilt from the event log: its durable consumers are
+ * deleted (a running service re-creates them from the first event), its tables emptied and
+ * its checkpoints removed, all before any event is applied again.
+ */
+export async function rebuildProjection(opts: {
+  db: Kysely<any>;
+  jsm: JetStreamManager;
+  subjects: Subjects;
+  owner: ServiceName;
+  projection: Projection;
+}): Promise<void> {
+  const { db, jsm, subjects, owner, projection } = opts;
+  for (const source of projection.sources) {
+    await jsm.consumers.delete(subjects.stream(source), subjects.durable(owner, projection.name)).catch(() => false);
+  }
+  await db.transaction().execute(async (trx) => {
+    await sql`DELETE FROM projection_checkpoints WHERE projection = ${projection.name}`.execute(trx);
+    if (projection.tables.length > 0) await sql.raw(`TRUNCATE ${projection.tables.join(', ')}`).execute(trx);
+  });
+}

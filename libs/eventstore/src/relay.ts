@@ -1,0 +1,140 @@
+import { ServiceName, Subjects } from '@im/contracts';
+import { JetStreamClient } from '@nats-io/jetstream';
+import { Client } from 'pg';
+import { StoredEventRow, toEnvelope } from './envelope';
+import { Logger } from './logger';
+
+export interface RelayOptions {
+  databaseUrl: string;
+  schema: string;
+  service: ServiceName;
+  js: JetStreamClient;
+  subjects: Subjects;
+  notifyChannel: string;
+  batchSize?: number;
+  /** Fallback wake-up and leadership retry; notifications make the normal path prompt. */
+  pollMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * The transactional outbox relay: publishes committed events to JetStream in commit order, with
+ * the NATS message id = event id so a re-publish after a crash is dropped by the stream.
+ *
+ * One replica leads (a session advisory lock on its own connection); others wait and take over
+ * when its connection dies. It reads only events whose transaction is older than every running
+ * one (xid8 < snapshot xmin), so a transaction that committed late is never skipped.
+ */
+export class OutboxRelay {
+  private client?: Client;
+  private leader = false;
+  private running = false;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: RelayOptions) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    const client = new Client({ connectionString: this.opts.databaseUrl, options: `-c search_path=${this.opts.schema}` });
+    client.on('error', (e) => this.opts.logger?.warn(`relay connection error: ${e.message}`));
+    client.on('notification', () => this.wake());
+    await client.connect();
+    await client.query(`LISTEN ${this.opts.notifyChannel}`);
+    this.client = client;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.draining?.catch(() => undefined);
+    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Wakes the relay; safe to call at any rate: at most one drain runs, followed by one more. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.tick()
+      .catch((e) => this.opts.logger?.warn(`relay: ${(e as Error).message}`))
+      .finally(() => {
+        this.draining = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (this.running) this.timer = setTimeout(() => this.wake(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (!(await this.ensureLeader())) return this.schedule(this.opts.pollMs ?? 500);
+    const blocked = await this.drain();
+    // Committed events held back by an older running transaction: look again very soon.
+    this.schedule(blocked ? 5 : (this.opts.pollMs ?? 500));
+  }
+
+  private async ensureLeader(): Promise<boolean> {
+    if (this.leader) return true;
+    const key = `im-relay:${this.opts.schema}`;
+    const res = await this.client!.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [key]);
+    this.leader = res.rows[0].ok === true;
+    return this.leader;
+  }
+
+  /** Publishes every visible event; returns whether committed events remain held back. */
+  private async drain(): Promise<boolean> {
+    const limit = this.opts.batchSize ?? 500;
+    for (;;) {
+      const { rows } = await this.client!.query<StoredEventRow & { transaction_id: string }>(
+        `SELECT e.global_position, e.transaction_id::text AS transaction_id, e.event_id, e.stream_id, e.type,
+                e.data_version, e.data, e.occurred_at
+           FROM events e, relay_checkpoint c
+          WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
+            AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.transaction_id, e.global_position
+          LIMIT $1`,
+        [limit],
+      );
+      if (rows.length === 0) return this.hasHeldBack();
+      await this.publish(rows);
+      const last = rows[rows.length - 1];
+      await this.client!.query('UPDATE relay_checkpoint SET transaction_id = $1::xid8, global_position = $2 WHERE id = 1', [
+        last.transaction_id,
+        last.global_position,
+      ]);
+      if (rows.length < limit) return this.hasHeldBack();
+    }
+  }
+
+  private async hasHeldBack(): Promise<boolean> {
+    const { rows } = await this.client!.query(
+      `SELECT 1 FROM events e, relay_checkpoint c
+        WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position) LIMIT 1`,
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Publishes a batch pipelined on one connection, so the stream stores it in order, and waits
+   * for every ack before the checkpoint moves. A failure leaves the checkpoint: the retry's
+   * duplicates are dropped by the stream's duplicate window.
+   */
+  private async publish(rows: StoredEventRow[]): Promise<void> {
+    const { js, subjects, service } = this.opts;
+    await Promise.all(
+      rows.map((row) =>
+        js.publish(subjects.event(service, row.type), JSON.stringify(toEnvelope(service, row)), { msgID: row.event_id }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,5 @@
+export * from './boot';
+export * from './service-definition';
+export * from './service-kit.module';
+export * from './service-runtime';
+export * from './tokens';

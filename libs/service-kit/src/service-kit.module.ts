@@ -1,0 +1,31 @@
+import { Subjects } from '@im/contracts';
+import { commonConfig, createDb } from '@im/db';
+import { connectNats } from '@im/eventstore';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceDefinition, ServiceOptions } from './service-definition';
+import { CLOCK, CONFIG, DB, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } from './tokens';
+
+/**
+ * Everything a service needs from the platform: config, its database (search_path = its own
+ * schema), NATS, subjects and the clock. The app module adds `ServiceRuntime` next to its
+ * `RPC_HANDLERS`, which only it can build.
+ */
+@Module({})
+export class ServiceKitModule {
+  static forService(def: ServiceDefinition, options: ServiceOptions = {}): DynamicModule {
+    const config = { ...commonConfig(), ...options.config, options };
+    return {
+      module: ServiceKitModule,
+      global: true,
+      providers: [
+        { provide: SERVICE_DEFINITION, useValue: def },
+        { provide: CONFIG, useValue: config },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        { provide: SUBJECTS, useValue: new Subjects(config.subjectPrefix) },
+        { provide: DB, useFactory: () => createDb({ url: config.databaseUrl, schema: def.service }) },
+        { provide: NATS, useFactory: () => connectNats(config.natsUrl, `im-${def.service}`) },
+      ],
+      exports: [SERVICE_DEFINITION, CONFIG, CLOCK, SUBJECTS, DB, NATS],
+    };
+  }
+}

@@ -1,0 +1,98 @@
+import { Subjects } from '@im/contracts';
+import { CommonConfig, migrateToLatest } from '@im/db';
+import {
+  ensureEventStream,
+  eventStoreMigration,
+  Nats,
+  OutboxRelay,
+  ProjectionConsumer,
+  RpcHandlers,
+  RpcServer,
+} from '@im/eventstore';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Kysely } from 'kysely';
+import { ServiceDefinition, ServiceOptions } from './service-definition';
+import { CONFIG, DB, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
+
+export function notifyChannel(schema: string): string {
+  return `${schema}_events`;
+}
+
+/**
+ * Brings a service up in order (migrations, streams, outbox relay, projection consumers, RPC)
+ * and down in reverse, so no request is taken before the schema exists and none is lost on stop.
+ */
+@Injectable()
+export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger: Logger;
+  private relay?: OutboxRelay;
+  private consumers: ProjectionConsumer[] = [];
+  private rpc?: RpcServer<any>;
+
+  constructor(
+    @Inject(SERVICE_DEFINITION) private readonly def: ServiceDefinition,
+    @Inject(CONFIG) private readonly config: CommonConfig & { options: ServiceOptions },
+    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(NATS) private readonly nats: Nats,
+    @Inject(SUBJECTS) private readonly subjects: Subjects,
+    @Inject(RPC_HANDLERS) private readonly handlers: RpcHandlers<any>,
+  ) {
+    this.logger = new Logger(def.service);
+  }
+
+  get schema(): string {
+    return this.def.service;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { service } = this.def;
+    await migrateToLatest(this.db, this.schema, {
+      '0000_event_store': eventStoreMigration(notifyChannel(this.schema)),
+      ...this.def.migrations,
+    });
+    const sources = new Set([service, ...this.def.projections.flatMap((p) => p.sources)]);
+    for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
+    if (this.config.options.background !== false) await this.startBackground();
+    this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger);
+    this.rpc.listen(this.handlers, { health: async () => ({ service, status: 'ok' }) });
+    this.logger.log(`ready (prefix ${this.subjects.prefix})`);
+  }
+
+  private async startBackground(): Promise<void> {
+    const { service } = this.def;
+    this.relay = new OutboxRelay({
+      databaseUrl: this.config.databaseUrl,
+      schema: this.schema,
+      service,
+      js: this.nats.js,
+      subjects: this.subjects,
+      notifyChannel: notifyChannel(this.schema),
+      logger: this.logger,
+    });
+    await this.relay.start();
+    for (const projection of this.def.projections) {
+      for (const source of projection.sources) {
+        const consumer = new ProjectionConsumer({
+          db: this.db,
+          js: this.nats.js,
+          jsm: this.nats.jsm,
+          subjects: this.subjects,
+          owner: service,
+          source,
+          projection,
+          logger: this.logger,
+        });
+        await consumer.start();
+        this.consumers.push(consumer);
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.rpc?.close();
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.relay?.stop();
+    await this.nats.nc.drain().catch(() => undefined);
+    await this.db.destroy();
+  }
+}
