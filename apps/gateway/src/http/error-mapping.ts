@@ -28,6 +28,8 @@ export function toErrorBody(e: unknown): ErrorBody {
   if (e instanceof SyntaxError) return { code: 'INVALID_JSON', status: 400, message: 'request body is not valid JSON' };
   if (e instanceof HttpException) {
     const status = e.getStatus();
+    // Nest re-wraps Fastify's body-parser errors, keeping only the status and the message.
+    if (status === 400 && /JSON/.test(e.message)) return { code: 'INVALID_JSON', status, message: e.message };
     return { code: STATUS_CODES[status] ?? 'HTTP_ERROR', status, message: e.message };
   }
   const status = (e as { statusCode?: number })?.statusCode;

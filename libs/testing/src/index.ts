@@ -1,0 +1,3 @@
+export * from './http';
+export * from './stack';
+export * from './test-env';

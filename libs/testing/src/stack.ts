@@ -1,0 +1,67 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { bootService, Clock, ServiceOptions } from '@im/service-kit';
+import { createGateway } from '../../../apps/gateway/src/create-gateway';
+import { gatewayConfig } from '../../../apps/gateway/src/gateway.config';
+import { ExpansionsModule } from '../../../apps/expansions/src/expansions.module';
+import { MessagingModule } from '../../../apps/messaging/src/messaging.module';
+import { PushModule } from '../../../apps/push/src/push.module';
+import { ReceiptsModule } from '../../../apps/receipts/src/receipts.module';
+import { ApiClient } from './http';
+import { TestEnv } from './test-env';
+
+export const TEST_API_KEY = 'test-server-key';
+const TEST_TOKEN_SECRET = 'test-token-secret';
+
+export type AppName = 'messaging' | 'expansions' | 'receipts' | 'push';
+
+const MODULES = {
+  messaging: MessagingModule,
+  expansions: ExpansionsModule,
+  receipts: ReceiptsModule,
+  push: PushModule,
+} as const;
+
+export interface TestStack {
+  api: ApiClient;
+  url: string;
+  services: Map<AppName, INestApplicationContext>;
+  stopService(name: AppName): Promise<void>;
+  startService(name: AppName): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the apps in this process against the env's database and prefix, the gateway on a free
+ * port. `only` limits which services run (the gateway always does).
+ */
+export async function startStack(env: TestEnv, opts: { only?: AppName[]; clock?: Clock } = {}): Promise<TestStack> {
+  process.env.LOG_LEVEL ??= 'silent';
+  const config = { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, subjectPrefix: env.prefix };
+  const serviceOptions: ServiceOptions = { config, clock: opts.clock };
+  const services = new Map<AppName, INestApplicationContext>();
+  const startService = async (name: AppName) => {
+    services.set(name, await bootService(MODULES[name].register(serviceOptions)));
+  };
+  const names = opts.only ?? (Object.keys(MODULES) as AppName[]);
+  await Promise.all(names.map(startService));
+  const gateway = await createGateway(
+    gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0 }),
+  );
+  await gateway.listen(0, '127.0.0.1');
+  const url = await gateway.getUrl();
+  const stopService = async (name: AppName) => {
+    await services.get(name)?.close();
+    services.delete(name);
+  };
+  return {
+    api: new ApiClient(url.replace('[::1]', '127.0.0.1'), TEST_API_KEY),
+    url,
+    services,
+    stopService,
+    startService,
+    async close() {
+      await gateway.close();
+      await Promise.all([...services.keys()].map(stopService));
+    },
+  };
+}
