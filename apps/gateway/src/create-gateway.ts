@@ -8,8 +8,19 @@ import { errorJson, toErrorBody } from './http/error-mapping';
 /** Bodies above this are refused by Fastify (413) before any handler; content itself is capped at 128 KB. */
 const BODY_LIMIT = 1024 * 1024;
 
+const registered = new WeakMap<NestFastifyApplication, Array<{ method: string; url: string }>>();
+
+/** The routes Fastify registered for this app: the OpenAPI document is checked against them. */
+export function registeredRoutes(app: NestFastifyApplication): Array<{ method: string; url: string }> {
+  return registered.get(app) ?? [];
+}
+
 export async function createGateway(config: GatewayConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT });
+  const routes: Array<{ method: string; url: string }> = [];
+  adapter.getInstance().addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config), adapter, {
     logger: process.env.LOG_LEVEL === 'silent' ? false : ['log', 'warn', 'error'],
   });
@@ -18,5 +29,6 @@ export async function createGateway(config: GatewayConfig): Promise<NestFastifyA
     const body = toErrorBody(error);
     void reply.status(body.status).send(errorJson(body));
   });
+  registered.set(app, routes);
   return app;
 }

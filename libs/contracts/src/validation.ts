@@ -10,7 +10,8 @@ export function issuesOf(error: z.ZodError): Array<{ path: string; message: stri
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues = issuesOf(parsed.error);
+  // A scalar (a path parameter) has no inner path: name it by what it is.
+  const issues = issuesOf(parsed.error).map((i) => (i.path === '(root)' ? { ...i, path: what } : i));
   const fields = issues.map((i) => i.path).join(', ');
   throw Errors.validation(issues, `Invalid ${what}: ${fields}`);
 }

@@ -61,7 +61,11 @@ export class OutboxRelay {
       return;
     }
     this.draining = this.tick()
-      .catch((e) => this.opts.logger?.warn(`relay: ${(e as Error).message}`))
+      .catch((e) => {
+        // NATS or Postgres unavailable: nothing was marked, so the next attempt re-publishes.
+        this.opts.logger?.warn(`relay: ${(e as Error).message}`);
+        this.schedule(this.opts.pollMs ?? 500);
+      })
       .finally(() => {
         this.draining = null;
         if (this.again) {
@@ -107,13 +111,16 @@ export class OutboxRelay {
       );
       if (rows.length === 0) return this.hasHeldBack();
       await this.publish(rows);
-      const last = rows[rows.length - 1];
-      await this.client!.query('UPDATE relay_checkpoint SET transaction_id = $1::xid8, global_position = $2 WHERE id = 1', [
-        last.transaction_id,
-        last.global_position,
-      ]);
+      await this.saveCheckpoint(rows[rows.length - 1]);
       if (rows.length < limit) return this.hasHeldBack();
     }
+  }
+
+  private async saveCheckpoint(last: { transaction_id: string; global_position: number }): Promise<void> {
+    await this.client!.query('UPDATE relay_checkpoint SET transaction_id = $1::xid8, global_position = $2 WHERE id = 1', [
+      last.transaction_id,
+      last.global_position,
+    ]);
   }
 
   private async hasHeldBack(): Promise<boolean> {

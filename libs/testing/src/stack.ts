@@ -1,6 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { bootService, Clock, ServiceOptions } from '@im/service-kit';
-import { createGateway } from '../../../apps/gateway/src/create-gateway';
+import { createGateway, registeredRoutes } from '../../../apps/gateway/src/create-gateway';
 import { gatewayConfig } from '../../../apps/gateway/src/gateway.config';
 import { ExpansionsModule } from '../../../apps/expansions/src/expansions.module';
 import { MessagingModule } from '../../../apps/messaging/src/messaging.module';
@@ -24,6 +24,7 @@ const MODULES = {
 export interface TestStack {
   api: ApiClient;
   url: string;
+  routes: Array<{ method: string; url: string }>;
   services: Map<AppName, INestApplicationContext>;
   stopService(name: AppName): Promise<void>;
   startService(name: AppName): Promise<void>;
@@ -56,6 +57,7 @@ export async function startStack(env: TestEnv, opts: { only?: AppName[]; clock?:
   return {
     api: new ApiClient(url.replace('[::1]', '127.0.0.1'), TEST_API_KEY),
     url,
+    routes: registeredRoutes(gateway),
     services,
     stopService,
     startService,

@@ -1,0 +1,60 @@
+import { BUILT_IN_MESSAGE_TYPES } from '@im/contracts';
+import { actingUser, assertMaySend, assertSupportedConversation, mentionOf, validateContent } from './message.rules';
+import { newMessageUId } from './message-uid';
+
+const txt = BUILT_IN_MESSAGE_TYPES.get('RC:TxtMsg')!;
+
+describe('message rules', () => {
+  it('acts as the token user, or as X-User-Id with the server key', () => {
+    expect(actingUser({ userId: 'u1', isServer: false })).toBe('u1');
+    expect(actingUser({ userId: 'u2', isServer: true })).toBe('u2');
+    expect(() => actingUser({ userId: null, isServer: true })).toThrow(expect.objectContaining({ status: 400 }));
+  });
+
+  it('supports private, group and system conversations; chatroom and ultra group are 422', () => {
+    [1, 3, 6].forEach((t) => expect(() => assertSupportedConversation(t)).not.toThrow());
+    [4, 10].forEach((t) => expect(() => assertSupportedConversation(t)).toThrow(expect.objectContaining({ status: 422 })));
+  });
+
+  it('keeps system conversations read-only for users and private ones between two users', () => {
+    expect(() => assertMaySend({ userId: 'u', isServer: false }, 6, 'u', 'sys')).toThrow(expect.objectContaining({ status: 403 }));
+    expect(() => assertMaySend({ userId: 'sys', isServer: true }, 6, 'sys', 'u')).not.toThrow();
+    expect(() => assertMaySend({ userId: 'u', isServer: false }, 1, 'u', 'u')).toThrow(expect.objectContaining({ code: 'CANNOT_MESSAGE_SELF' }));
+  });
+
+  it('refuses content over 128 KB with 413 naming the field', () => {
+    expect(() => validateContent(txt, { content: 'x'.repeat(128 * 1024) })).toThrow(
+      expect.objectContaining({ status: 413, details: { field: 'content', limit: 131072 } }),
+    );
+    expect(validateContent(txt, { content: 'x'.repeat(1000) })).toEqual({ content: 'x'.repeat(1000) });
+  });
+
+  it('names each invalid content field under content.', () => {
+    expect(() => validateContent(txt, { content: 3 })).toThrow(expect.objectContaining({ status: 400, details: [expect.objectContaining({ path: 'content.content' })] }));
+    expect(() => validateContent(txt, { content: 'x', mentionedInfo: { type: 2 } })).toThrow(
+      expect.objectContaining({ details: [expect.objectContaining({ path: 'content.mentionedInfo.userIdList' })] }),
+    );
+  });
+
+  it('takes mentions in groups only, unless isMentioned is false', () => {
+    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 1 } }, undefined)).toEqual({ type: 1, userIds: [] });
+    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 2, userIdList: ['a', 'a', 'b'] } }, true)).toEqual({ type: 2, userIds: ['a', 'b'] });
+    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 1 } }, false)).toBeNull();
+    expect(mentionOf(3, { content: 'x' }, true)).toBeNull();
+    expect(() => mentionOf(1, { content: 'x', mentionedInfo: { type: 1 } }, undefined)).toThrow(expect.objectContaining({ status: 400 }));
+  });
+});
+
+describe('messageUId', () => {
+  it("has RongCloud's shape and sorts by time", () => {
+    const a = newMessageUId(1_700_000_000_000, Buffer.alloc(5, 0xff));
+    const b = newMessageUId(1_700_000_000_001, Buffer.alloc(5, 0));
+    expect(a).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    expect(a < b).toBe(true);
+  });
+
+  it('differs between messages of the same millisecond', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newMessageUId(1_700_000_000_000)));
+    expect(ids.size).toBe(1000);
+  });
+});
