@@ -132,6 +132,30 @@ describe('messaging e2e', () => {
     expect(seen).toHaveLength(all.size);
   });
 
+  it('rebuilds the conversations projection from the event log to the same state', async () => {
+    const read = async () => ({
+      bob: (await api.get('/v1/conversations', { as: 'bob' })).body,
+      carol: (await api.get('/v1/conversations', { as: 'carol' })).body,
+      history: (await api.get('/v1/conversations/3/g1/messages?limit=100', { as: 'alice' })).body,
+    });
+    const before = await read();
+    const messaging = stack.services.get('messaging')!;
+    const { rebuildProjection } = await import('@im/eventstore');
+    const { DB, NATS, SUBJECTS } = await import('@im/service-kit');
+    const { conversationsProjection } = await import('../src/conversations/conversations.projection');
+    await rebuildProjection({
+      db: messaging.get(DB),
+      jsm: messaging.get(NATS).jsm,
+      subjects: messaging.get(SUBJECTS),
+      owner: 'messaging',
+      projection: conversationsProjection,
+    });
+    const emptied = await messaging.get(DB).selectFrom('messages').select((eb: any) => eb.fn.countAll().as('n')).executeTakeFirst();
+    expect(Number(emptied.n)).toBe(0);
+    // The running service notices its consumer is gone, re-creates it and replays everything.
+    await eventually(async () => expect(await read()).toEqual(before), 15_000);
+  });
+
   describe('bad input gets a clear 4xx and leaves no trace', () => {
     const huge = 'x'.repeat(200 * 1024);
     const cases: Array<[string, () => Promise<{ status: number; body: any }>, number, string]> = [

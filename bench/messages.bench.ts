@@ -1,0 +1,339 @@
+/**
+ * `npm run bench:messages`: send throughput, send latency and projection lag of POST /v1/messages
+ * against an already running stack (`npm run stack`), for a private conversation, a group of 100
+ * and a group of 10,000.
+ *
+ *   BASE_URL           gateway (default http://127.0.0.1:3000)
+ *   IM_API_KEY         server key (default dev-server-key)
+ *   BENCH_SECONDS      length of each scenario (default 10)
+ *   BENCH_CONCURRENCY  concurrent senders per scenario (default 32)
+ *
+ * Every id carries a fresh run id, so runs never collide with earlier data in the same database.
+ */
+// By relative path: '@im/testing' also exports the test harness, which pulls in the NestJS apps.
+import { ApiClient } from '../libs/testing/src/http';
+
+const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+const API_KEY = process.env.IM_API_KEY ?? 'dev-server-key';
+const SECONDS = envInt('BENCH_SECONDS', 10);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32);
+
+const SETUP_CONCURRENCY = 50;
+const LAG_SAMPLE_EVERY = 20; // every 20th accepted message is followed until a recipient sees it...
+const LAG_MAX_SAMPLES = 200; // ...up to this many per scenario
+const LAG_POLL_MS = 5;
+const LAG_TIMEOUT_MS = 10_000;
+const SETTLE_TIMEOUT_MS = 30_000;
+
+const PRIVATE = 1;
+const GROUP = 3;
+
+const api = new ApiClient(BASE_URL, API_KEY);
+// Ids allow [A-Za-z0-9_=+\-.@]{1,64}; base36 time + random keeps them short and unique per run.
+const runId = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return n;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Nearest-rank percentile (p in 0..100); NaN for no data, so an empty column shows as such. */
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight: setup must not open 10,000 requests at once. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function range(n: number, id: (i: number) => string): string[] {
+  return Array.from({ length: n }, (_, i) => id(i));
+}
+
+const randomInt = (n: number) => Math.floor(Math.random() * n);
+
+function ok(res: { status: number; body: unknown }, what: string): void {
+  if (res.status < 200 || res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+async function createUsers(ids: string[]): Promise<void> {
+  await pool(ids, SETUP_CONCURRENCY, async (id) => ok(await api.put(`/v1/users/${id}`, { name: id }), `PUT user ${id}`));
+}
+
+/** All members in one PUT: that is the call under test for a large group, not a batch of adds. */
+async function createGroup(groupId: string, memberIds: string[]): Promise<void> {
+  ok(await api.put(`/v1/groups/${groupId}`, { name: groupId, memberIds }), `PUT group ${groupId}`);
+}
+
+async function timed(label: string, fn: () => Promise<void>): Promise<void> {
+  const start = performance.now();
+  await fn();
+  console.log(`  ${label}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projection lag
+
+/** One send as the benchmark sees it: who sends where, and who checks that it arrived. */
+interface Send {
+  senderId: string;
+  conversationType: number;
+  targetId: string;
+  /** The recipient whose conversation list is polled. */
+  observerId: string;
+  /** The conversation's targetId as the observer sees it (the sender, for a private chat). */
+  observedTargetId: string;
+}
+
+interface Accepted {
+  messageUId: string;
+  seq: number;
+}
+
+/** The observer's view of the conversation's last message, or undefined if not listed (yet). */
+async function lastMessageSeen(send: Send): Promise<Accepted | undefined> {
+  const res = await api.get('/v1/conversations?limit=500', { as: send.observerId });
+  if (res.status !== 200) return undefined;
+  const conv = res.body.conversations.find(
+    (c: any) => c.conversationType === send.conversationType && c.targetId === send.observedTargetId,
+  );
+  return conv?.lastMessage ?? undefined;
+}
+
+/** Seq is per conversation, so a later last message also proves ours was applied. */
+const covers = (seen: Accepted | undefined, msg: Accepted) => !!seen && (seen.messageUId === msg.messageUId || seen.seq >= msg.seq);
+
+interface Pending extends Accepted {
+  acceptedAt: number;
+}
+
+/**
+ * Follows sampled messages until a recipient's conversation list shows them, without holding
+ * up the senders. Samples for the same observer and conversation share one polling loop: each
+ * poll settles every pending sample it covers, so the extra load stays bounded by the number of
+ * conversations (not the sample rate) even when the projection falls seconds behind.
+ */
+class LagTracker {
+  readonly lags: number[] = [];
+  timeouts = 0;
+  private sampled = 0;
+  private accepted = 0;
+  private readonly watchers = new Map<string, Pending[]>();
+  private readonly loops: Promise<void>[] = [];
+
+  offer(send: Send, msg: Accepted, acceptedAt: number): void {
+    if (++this.accepted % LAG_SAMPLE_EVERY !== 0 || this.sampled >= LAG_MAX_SAMPLES) return;
+    this.sampled++;
+    const key = `${send.observerId}|${send.conversationType}|${send.observedTargetId}`;
+    const pending = this.watchers.get(key);
+    const sample = { messageUId: msg.messageUId, seq: msg.seq, acceptedAt };
+    if (pending) return void pending.push(sample);
+    this.watchers.set(key, [sample]);
+    this.loops.push(this.watch(key, send));
+  }
+
+  /** Waits for every sample to be seen or to time out. Call once no more samples are offered. */
+  async drain(): Promise<void> {
+    await Promise.all(this.loops);
+  }
+
+  private async watch(key: string, send: Send): Promise<void> {
+    const pending = this.watchers.get(key)!;
+    while (pending.length > 0) {
+      const seen = await lastMessageSeen(send).catch(() => undefined);
+      const now = performance.now();
+      for (let i = pending.length - 1; i >= 0; i--) {
+        const s = pending[i];
+        // The poll may have been issued just before the 201 landed; lag can't be negative.
+        if (covers(seen, s)) this.lags.push(Math.max(0, now - s.acceptedAt));
+        else if (now - s.acceptedAt > LAG_TIMEOUT_MS) this.timeouts++;
+        else continue;
+        pending.splice(i, 1);
+      }
+      if (pending.length > 0) await sleep(LAG_POLL_MS);
+    }
+    // No await since the emptiness check: a new sample for this key starts a fresh loop.
+    this.watchers.delete(key);
+  }
+}
+
+/**
+ * Waits until the scenario's last accepted message is visible, so its projection backlog does
+ * not leak into the next scenario's lag (samples cluster early once the cap is reached).
+ */
+async function settle(last: { send: Send; msg: Accepted } | undefined): Promise<void> {
+  if (!last) return;
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (covers(await lastMessageSeen(last.send).catch(() => undefined), last.msg)) return;
+    await sleep(50);
+  }
+  console.warn(`  projection did not catch up within ${SETTLE_TIMEOUT_MS / 1000} s; continuing`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+interface Scenario {
+  name: string;
+  /** The next send of sender `worker`. */
+  next(worker: number): Send;
+}
+
+interface Result {
+  scenario: string;
+  'msg/s': number;
+  'p50 ms': number;
+  'p99 ms': number;
+  errors: number;
+  'lag p50 ms': number;
+  'lag p99 ms': number;
+  'lag n': number;
+  'lag timeouts': number;
+}
+
+async function runScenario(scenario: Scenario): Promise<Result> {
+  console.log(`\n${scenario.name}: ${CONCURRENCY} senders for ${SECONDS} s`);
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  const lag = new LagTracker();
+  let last: { send: Send; msg: Accepted } | undefined;
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+
+  const sender = async (worker: number) => {
+    for (let n = 0; performance.now() < deadline; n++) {
+      const send = scenario.next(worker);
+      const started = performance.now();
+      let reason: string;
+      try {
+        const res = await api.sendText(send.senderId, send.conversationType, send.targetId, `bench ${runId} ${worker}:${n}`);
+        const done = performance.now();
+        if (res.status === 201) {
+          latencies.push(done - started);
+          lag.offer(send, res.body, done);
+          last = { send, msg: res.body };
+          continue;
+        }
+        reason = `HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`;
+      } catch (e) {
+        reason = (e as Error).message;
+      }
+      errors.set(reason, (errors.get(reason) ?? 0) + 1);
+    }
+  };
+
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => sender(i)));
+  // Elapsed includes the requests still in flight at the deadline: they count as accepted.
+  const elapsed = (performance.now() - start) / 1000;
+  await lag.drain();
+  await settle(last);
+
+  for (const [reason, count] of errors) console.log(`  ${count} x ${reason}`);
+  const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
+  return {
+    scenario: scenario.name,
+    'msg/s': round(latencies.length / elapsed),
+    'p50 ms': round(percentile(latencies, 50)),
+    'p99 ms': round(percentile(latencies, 99)),
+    errors: errorCount,
+    'lag p50 ms': round(percentile(lag.lags, 50)),
+    'lag p99 ms': round(percentile(lag.lags, 99)),
+    'lag n': lag.lags.length,
+    'lag timeouts': lag.timeouts,
+  };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Sender i always writes to peer i: CONCURRENCY distinct private conversations. */
+function privateScenario(senders: string[], peers: string[]): Scenario {
+  return {
+    name: 'private',
+    next: (i) => ({
+      senderId: senders[i],
+      conversationType: PRIVATE,
+      targetId: peers[i],
+      observerId: peers[i],
+      observedTargetId: senders[i],
+    }),
+  };
+}
+
+/**
+ * Random members send to one group; member 0 only reads, so the observer is a pure recipient
+ * and one polling loop covers all of the scenario's lag samples.
+ */
+function groupScenario(name: string, groupId: string, members: string[]): Scenario {
+  const observerId = members[0];
+  return {
+    name,
+    next: () => ({
+      senderId: members[1 + randomInt(members.length - 1)],
+      conversationType: GROUP,
+      targetId: groupId,
+      observerId,
+      observedTargetId: groupId,
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  console.log(`run ${runId} against ${BASE_URL}: ${SECONDS} s per scenario, ${CONCURRENCY} senders`);
+
+  const senders = range(CONCURRENCY, (i) => `${runId}-ps${i}`);
+  const peers = range(CONCURRENCY, (i) => `${runId}-pr${i}`);
+  const small = range(100, (i) => `${runId}-s${i}`);
+  const large = range(10_000, (i) => `${runId}-l${i}`);
+  const smallGroup = `${runId}-g100`;
+  const largeGroup = `${runId}-g10k`;
+
+  console.log('setup');
+  await timed(`${senders.length + peers.length + small.length} users`, () => createUsers([...senders, ...peers, ...small]));
+  await timed(`${large.length} users`, () => createUsers(large));
+  await timed('group of 100', () => createGroup(smallGroup, small));
+  await timed('group of 10,000 (one PUT)', () => createGroup(largeGroup, large));
+
+  const results: Result[] = [];
+  for (const scenario of [
+    privateScenario(senders, peers),
+    groupScenario('group 100', smallGroup, small),
+    groupScenario('group 10,000', largeGroup, large),
+  ]) {
+    results.push(await runScenario(scenario));
+  }
+
+  console.log();
+  console.table(results);
+  // The send path claims O(1) in group size; these ratios show how far that holds end to end.
+  const privateRate = results[0]['msg/s'];
+  for (const r of results.slice(1)) {
+    console.log(`${r.scenario} / private rate: ${privateRate > 0 ? (r['msg/s'] / privateRate).toFixed(2) : 'n/a'}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
