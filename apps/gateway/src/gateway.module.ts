@@ -10,6 +10,7 @@ import { DocsController } from './routes/docs.controller';
 import { GroupsController } from './routes/groups.controller';
 import { HealthController } from './routes/health.controller';
 import { MessagesController } from './routes/messages.controller';
+import { MessageTypesController } from './routes/message-types.controller';
 import { UsersController } from './routes/users.controller';
 import { GATEWAY_CONFIG, GATEWAY_NATS, RPC_CLIENT } from './tokens';
 
@@ -21,7 +22,7 @@ export class GatewayModule implements OnApplicationShutdown {
   static register(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, ConversationsController],
+      controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, MessageTypesController, ConversationsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway') },

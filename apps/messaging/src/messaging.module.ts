@@ -1,12 +1,9 @@
 import { RPC_HANDLERS, ServiceDefinition, ServiceKitModule, ServiceOptions, ServiceRuntime } from '@im/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
 import { conversationsProjection } from './conversations/conversations.projection';
-import { ConversationsQueries } from './conversations/conversations.queries';
-import { GroupsService } from './groups/groups.service';
-import { messagingRpc } from './messaging.rpc';
-import { SendMessageService } from './messages/send-message.service';
+import { MESSAGING_HANDLER_DEPS, messagingRpc } from './messaging.rpc';
+import { MESSAGING_SETTINGS, messagingSettings, MessagingSettings } from './messaging.settings';
 import { migrations } from './migrations';
-import { UsersService } from './users/users.service';
 
 export const messagingDefinition: ServiceDefinition = {
   service: 'messaging',
@@ -16,21 +13,15 @@ export const messagingDefinition: ServiceDefinition = {
 
 @Module({})
 export class MessagingModule {
-  static register(options: ServiceOptions = {}): DynamicModule {
+  static register(options: ServiceOptions = {}, settings: Partial<MessagingSettings> = {}): DynamicModule {
     return {
       module: MessagingModule,
       imports: [ServiceKitModule.forService(messagingDefinition, options)],
       providers: [
         ServiceRuntime,
-        UsersService,
-        GroupsService,
-        SendMessageService,
-        ConversationsQueries,
-        {
-          provide: RPC_HANDLERS,
-          useFactory: messagingRpc,
-          inject: [UsersService, GroupsService, SendMessageService, ConversationsQueries],
-        },
+        ...MESSAGING_HANDLER_DEPS,
+        { provide: MESSAGING_SETTINGS, useValue: { ...messagingSettings(), ...settings } },
+        { provide: RPC_HANDLERS, useFactory: messagingRpc, inject: [...MESSAGING_HANDLER_DEPS] },
       ],
     };
   }

@@ -1,14 +1,30 @@
 import { RpcHandlers } from '@im/eventstore';
 import { ConversationsQueries } from './conversations/conversations.queries';
 import { GroupsService } from './groups/groups.service';
+import { MessageTypesService } from './message-types/message-types.service';
+import { RecallMessageService } from './messages/recall-message.service';
 import { SendMessageService } from './messages/send-message.service';
+import { StreamMessageService } from './messages/stream-message.service';
 import { UsersService } from './users/users.service';
+
+export const MESSAGING_HANDLER_DEPS = [
+  UsersService,
+  GroupsService,
+  SendMessageService,
+  RecallMessageService,
+  StreamMessageService,
+  MessageTypesService,
+  ConversationsQueries,
+] as const;
 
 /** The thin NATS edge: each method maps one validated request to one call. */
 export function messagingRpc(
   users: UsersService,
   groups: GroupsService,
   send: SendMessageService,
+  recall: RecallMessageService,
+  stream: StreamMessageService,
+  types: MessageTypesService,
   conversations: ConversationsQueries,
 ): RpcHandlers<'messaging'> {
   return {
@@ -18,6 +34,9 @@ export function messagingRpc(
     'groups.members.add': (r) => groups.addMembersCommand(r),
     'groups.members.remove': (r) => groups.removeMemberCommand(r),
     'messages.send': (r) => send.send(r),
+    'messages.recall': (r) => recall.recall(r),
+    'messages.stream': (r) => stream.append(r),
+    'message-types.register': (r) => types.register(r),
     'conversations.list': (r) => conversations.list(r),
     'conversations.history': (r) => conversations.history(r),
   };

@@ -1,6 +1,9 @@
 import { connect, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { rebuildProjection } from '@im/eventstore';
+import { DB, NATS, SUBJECTS } from '@im/service-kit';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { conversationsProjection } from '../src/conversations/conversations.projection';
 
 /** Messaging end to end: through the gateway over HTTP, over NATS, into Postgres and back. */
 describe('messaging e2e', () => {
@@ -140,9 +143,6 @@ describe('messaging e2e', () => {
     });
     const before = await read();
     const messaging = stack.services.get('messaging')!;
-    const { rebuildProjection } = await import('@im/eventstore');
-    const { DB, NATS, SUBJECTS } = await import('@im/service-kit');
-    const { conversationsProjection } = await import('../src/conversations/conversations.projection');
     await rebuildProjection({
       db: messaging.get(DB),
       jsm: messaging.get(NATS).jsm,

@@ -29,8 +29,29 @@ export const SendMessageBody = z.strictObject({
   isMentioned: z.boolean().optional(),
   needReadReceipt: z.boolean().optional(),
   canIncludeExpansion: z.boolean().optional(),
+  directedUserIds: z.array(EntityId).min(1).max(1000).optional(),
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+export const RegisterMessageTypeBody = z.strictObject({
+  isPersisted: z.boolean(),
+  isCounted: z.boolean(),
+  isStatus: z.boolean().default(false),
+  pushContent: z.string().max(1024).optional(),
+});
+
+export const RecallBody = z.strictObject({
+  isDelete: z.boolean().optional(),
+  /** With the server key: recall at any time, whoever sent it. */
+  isAdmin: z.boolean().optional(),
+});
+
+export const StreamAppendBody = z.strictObject({
+  content: z.string(),
+  seq: z.number().int().min(1),
+  complete: z.boolean().default(false),
+  completeReason: z.number().int().min(0).max(100).optional(),
+});
 
 export const HistoryQuery = z.strictObject({
   before: z.coerce.number().int().positive().optional(),

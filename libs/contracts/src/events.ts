@@ -31,6 +31,44 @@ export const MessageSentData = z.object({
   disablePushTitle: z.boolean(),
   needReadReceipt: z.boolean(),
   canIncludeExpansion: z.boolean(),
+  directedUserIds: z.array(EntityId).optional().describe('in a group: only these members (and the sender) get it'),
+});
+
+export const MessageRecalledData = z.object({
+  messageUId: MessageUId,
+  conversationId: z.string(),
+  conversationType: ConversationTypeSchema,
+  targetId: EntityId,
+  senderId: EntityId,
+  seq: z.number().int().positive(),
+  objectName: z.string(),
+  operatorId: EntityId.nullable().describe('null when the app backend recalled it without naming a user'),
+  isAdmin: z.boolean(),
+  isDelete: z.boolean(),
+  recallTime: z.number().int(),
+  directedUserIds: z.array(EntityId).optional(),
+});
+
+export const StreamAppendedData = z.object({
+  messageUId: MessageUId,
+  conversationId: z.string(),
+  conversationType: ConversationTypeSchema,
+  targetId: EntityId,
+  senderId: EntityId,
+  messageSeq: z.number().int().positive().describe("the message's seq in its conversation"),
+  seq: z.number().int().min(2).describe('the chunk number; the first chunk (1) came with message.sent'),
+  content: z.string(),
+  complete: z.boolean(),
+  completeReason: z.number().int().optional(),
+  directedUserIds: z.array(EntityId).optional(),
+});
+
+export const MessageTypeRegisteredData = z.object({
+  objectName: z.string(),
+  isPersisted: z.boolean(),
+  isCounted: z.boolean(),
+  isStatus: z.boolean(),
+  pushContent: z.string().nullable(),
 });
 
 export const UserUpsertedData = z.object({ userId: EntityId, name: z.string(), portrait: z.string().nullable() });
@@ -54,6 +92,9 @@ export const EVENTS = {
   'group.members.added': define('messaging', 1, GroupMembersChangedData, 'Users joined a group.'),
   'group.members.removed': define('messaging', 1, GroupMembersChangedData, 'Users left or were removed from a group.'),
   'message.sent': define('messaging', 1, MessageSentData, 'A message was accepted (stored or not).'),
+  'message.recalled': define('messaging', 1, MessageRecalledData, 'A stored message was recalled (kept as a notice, or deleted).'),
+  'message.stream.appended': define('messaging', 1, StreamAppendedData, 'A chunk was appended to a streaming (RC:StreamMsg) message.'),
+  'message-type.registered': define('messaging', 1, MessageTypeRegisteredData, 'A custom message type was registered or changed.'),
 } as const;
 
 export type EventType = keyof typeof EVENTS;

@@ -4,11 +4,14 @@ import {
   AddMembersBody,
   ConversationListQuery,
   HistoryQuery,
+  RecallBody,
+  RegisterMessageTypeBody,
   SendMessageBody,
+  StreamAppendBody,
   UpsertGroupBody,
   UpsertUserBody,
 } from './api';
-import { ConversationTypeSchema, EntityId } from './ids';
+import { ConversationTypeSchema, EntityId, MessageUId } from './ids';
 import type { ServiceName } from './subjects';
 
 /**
@@ -26,6 +29,8 @@ export interface MessageView {
   sentTime: number;
   needReadReceipt: boolean;
   canIncludeExpansion: boolean;
+  directedUserIds?: string[];
+  recalled?: boolean;
 }
 
 export interface ConversationView {
@@ -54,6 +59,9 @@ export const RPC = {
     'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
     'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
     'messages.send': z.strictObject({ actor: Actor, idempotencyKey: IdempotencyKey, body: SendMessageBody }),
+    'messages.recall': z.strictObject({ actor: Actor, messageUId: MessageUId, body: RecallBody }),
+    'messages.stream': z.strictObject({ actor: Actor, messageUId: MessageUId, body: StreamAppendBody }),
+    'message-types.register': z.strictObject({ actor: Actor, objectName: z.string(), body: RegisterMessageTypeBody }),
     'conversations.list': z.strictObject({ actor: Actor, query: ConversationListQuery }),
     'conversations.history': z.strictObject({
       actor: Actor,
@@ -75,6 +83,9 @@ export interface RpcReplies {
     'groups.members.add': { groupId: string; added: string[] };
     'groups.members.remove': { groupId: string; removed: string[] };
     'messages.send': SendMessageResult;
+    'messages.recall': { messageUId: string; recalled: true; isDelete: boolean; recallTime: number };
+    'messages.stream': { messageUId: string; seq: number; complete: boolean };
+    'message-types.register': { objectName: string; isPersisted: boolean; isCounted: boolean; isStatus: boolean; pushContent: string | null };
     'conversations.list': { conversations: ConversationView[] };
     'conversations.history': { messages: MessageView[] };
   };

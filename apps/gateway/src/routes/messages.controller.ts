@@ -1,6 +1,6 @@
-import { Actor, parseOrThrow, SendMessageBody } from '@im/contracts';
+import { Actor, MessageUId, parseOrThrow, RecallBody, SendMessageBody, StreamAppendBody } from '@im/contracts';
 import { RpcClient } from '@im/eventstore';
-import { Body, Controller, Inject, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { Caller, IdempotencyKey } from '../http/auth.guard';
 import { RPC_CLIENT } from '../tokens';
 
@@ -12,5 +12,27 @@ export class MessagesController {
   @Post()
   send(@Caller() actor: Actor, @IdempotencyKey() idempotencyKey: string | undefined, @Body() body: unknown) {
     return this.rpc.call('messaging', 'messages.send', { actor, idempotencyKey, body: parseOrThrow(SendMessageBody, body, 'body') });
+  }
+
+  /** The sender within the recall window; the server key with `isAdmin` at any time. */
+  @Post(':messageUId/recall')
+  @HttpCode(200)
+  recall(@Caller() actor: Actor, @Param('messageUId') messageUId: string, @Body() body: unknown) {
+    return this.rpc.call('messaging', 'messages.recall', {
+      actor,
+      messageUId: parseOrThrow(MessageUId, messageUId, 'messageUId'),
+      body: parseOrThrow(RecallBody, body ?? {}, 'body'),
+    });
+  }
+
+  /** Appends the next chunk of an RC:StreamMsg. */
+  @Post(':messageUId/stream')
+  @HttpCode(200)
+  stream(@Caller() actor: Actor, @Param('messageUId') messageUId: string, @Body() body: unknown) {
+    return this.rpc.call('messaging', 'messages.stream', {
+      actor,
+      messageUId: parseOrThrow(MessageUId, messageUId, 'messageUId'),
+      body: parseOrThrow(StreamAppendBody, body, 'body'),
+    });
   }
 }

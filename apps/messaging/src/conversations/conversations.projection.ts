@@ -1,8 +1,8 @@
-import { ConversationType, EventData, EventEnvelope, MessageView } from '@im/contracts';
+import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
 import { Projection } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
+import { onMessageRecalled, onMessageSent, onStreamAppended } from './message-events';
 
-type Sent = EventData<'message.sent'>;
 type Members = EventData<'group.members.added'>;
 
 /**
@@ -12,11 +12,15 @@ type Members = EventData<'group.members.added'>;
 export const conversationsProjection: Projection = {
   name: 'conversations',
   sources: ['messaging'],
-  tables: ['messages', 'conversations', 'conversation_members', 'mentions'],
+  tables: ['messages', 'conversations', 'conversation_members', 'mentions', 'directed_marks', 'recalled_counted'],
   async apply(trx, event: EventEnvelope) {
     switch (event.type) {
       case 'message.sent':
-        return onMessageSent(trx, event.data as Sent);
+        return onMessageSent(trx, event.data as EventData<'message.sent'>);
+      case 'message.recalled':
+        return onMessageRecalled(trx, event.data as EventData<'message.recalled'>);
+      case 'message.stream.appended':
+        return onStreamAppended(trx, event.data as EventData<'message.stream.appended'>);
       case 'group.members.added':
         return onMembersAdded(trx, event.data as Members);
       case 'group.members.removed':
@@ -26,91 +30,6 @@ export const conversationsProjection: Projection = {
     }
   },
 };
-
-/** The stored message as every reader sees it; targetId is filled in per reader. */
-export function storedView(m: Sent): Omit<MessageView, 'targetId'> {
-  return {
-    messageUId: m.messageUId,
-    seq: m.seq,
-    conversationType: m.conversationType,
-    senderId: m.senderId,
-    objectName: m.objectName,
-    content: m.content,
-    sentTime: m.sentTime,
-    needReadReceipt: m.needReadReceipt,
-    canIncludeExpansion: m.canIncludeExpansion,
-  };
-}
-
-async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
-  if (!m.isPersisted || m.seq === null) return;
-  await ensureDirectMembers(trx, m);
-  const counted = m.isCounted ? 1 : 0;
-  const { rows } = await sql<{ counted_total: number }>`
-    INSERT INTO conversations (conversation_id, conversation_type, last_message, last_seq, last_time, counted_total)
-    VALUES (${m.conversationId}, ${m.conversationType}, ${JSON.stringify(storedView(m))}, ${m.seq}, ${m.sentTime}, ${counted})
-    ON CONFLICT (conversation_id) DO UPDATE SET
-      last_message = CASE WHEN excluded.last_seq > conversations.last_seq THEN excluded.last_message ELSE conversations.last_message END,
-      last_time = greatest(conversations.last_time, excluded.last_time),
-      last_seq = greatest(conversations.last_seq, excluded.last_seq),
-      counted_total = conversations.counted_total + ${counted}
-    RETURNING counted_total`.execute(trx);
-  await trx
-    .insertInto('messages')
-    .values({
-      conversation_id: m.conversationId,
-      seq: m.seq,
-      message_uid: m.messageUId,
-      conversation_type: m.conversationType,
-      sender_id: m.senderId,
-      object_name: m.objectName,
-      content: JSON.stringify(m.content),
-      sent_time: m.sentTime,
-      need_read_receipt: m.needReadReceipt,
-      can_include_expansion: m.canIncludeExpansion,
-      counted_index: rows[0].counted_total,
-    })
-    .execute();
-  if (counted) {
-    // The sender's own message is not unread for the sender.
-    await trx
-      .updateTable('conversation_members')
-      .set((eb) => ({ own_after_read: eb('own_after_read', '+', 1) }))
-      .where('conversation_id', '=', m.conversationId)
-      .where('user_id', '=', m.senderId)
-      .execute();
-  }
-  await recordMention(trx, m);
-}
-
-/** Private and system conversations get their member rows from their first message. */
-async function ensureDirectMembers(trx: Kysely<any>, m: Sent): Promise<void> {
-  const rows =
-    m.conversationType === ConversationType.PRIVATE
-      ? [
-          { user_id: m.senderId, target_id: m.targetId },
-          { user_id: m.targetId, target_id: m.senderId },
-        ]
-      : m.conversationType === ConversationType.SYSTEM
-        ? [{ user_id: m.targetId, target_id: m.senderId }]
-        : [];
-  if (rows.length === 0) return;
-  await trx
-    .insertInto('conversation_members')
-    .values(rows.map((r) => ({ ...r, conversation_id: m.conversationId, conversation_type: m.conversationType })))
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-}
-
-async function recordMention(trx: Kysely<any>, m: Sent): Promise<void> {
-  if (!m.mention) return;
-  const userIds = m.mention.type === 1 ? [null] : m.mention.userIds;
-  if (userIds.length === 0) return;
-  await trx
-    .insertInto('mentions')
-    .values(userIds.map((user_id) => ({ conversation_id: m.conversationId, seq: m.seq, user_id, sender_id: m.senderId })))
-    .execute();
-}
 
 /** A new member starts read up to now: what was said before joining is not unread. */
 async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {

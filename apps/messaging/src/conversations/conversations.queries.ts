@@ -1,4 +1,5 @@
 import { ConversationType, conversationId, ConversationView, Errors, MessageView, RpcParsed } from '@im/contracts';
+import { StoredView } from './message-events';
 import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
@@ -16,27 +17,33 @@ export class ConversationsQueries {
     const { rows } = await sql<{
       conversation_type: number;
       target_id: string;
-      last_message: Omit<MessageView, 'targetId'> | null;
+      last_message: StoredView | null;
       read_seq: number;
       unread: number;
       mentioned: number;
     }>`
-      SELECT cm.conversation_type, cm.target_id, c.last_message, cm.read_seq,
-             greatest(c.counted_total - cm.read_counted - cm.own_after_read, 0) AS unread,
+      SELECT cm.conversation_type, cm.target_id, cm.read_seq,
+             CASE WHEN cm.last_directed_seq > coalesce((c.last_message->>'seq')::bigint, 0)
+                  THEN cm.last_directed ELSE c.last_message END AS last_message,
+             greatest(c.counted_total - cm.read_counted - cm.own_after_read, 0)
+               - (SELECT count(*) FROM recalled_counted r
+                   WHERE r.conversation_id = cm.conversation_id AND r.seq > cm.read_seq AND r.sender_id <> ${userId})
+               + (SELECT count(*) FROM directed_marks d
+                   WHERE d.conversation_id = cm.conversation_id AND d.user_id = ${userId} AND d.seq > cm.read_seq) AS unread,
              (SELECT count(*) FROM mentions mn
                WHERE mn.conversation_id = cm.conversation_id AND mn.seq > cm.read_seq
                  AND (mn.user_id = ${userId} OR mn.user_id IS NULL) AND mn.sender_id <> ${userId}) AS mentioned
         FROM conversation_members cm
         JOIN conversations c ON c.conversation_id = cm.conversation_id
-       WHERE cm.user_id = ${userId} AND c.last_message IS NOT NULL
-       ORDER BY c.last_time DESC, c.conversation_id
+       WHERE cm.user_id = ${userId} AND (c.last_message IS NOT NULL OR cm.last_directed IS NOT NULL)
+       ORDER BY greatest(c.last_time, cm.last_directed_time) DESC, c.conversation_id
        LIMIT ${query.limit}`.execute(this.db);
     return {
       conversations: rows.map((r) => ({
         conversationType: r.conversation_type,
         targetId: r.target_id,
         lastMessage: r.last_message ? { ...r.last_message, targetId: r.target_id } : null,
-        unreadCount: Number(r.unread),
+        unreadCount: Math.max(0, Number(r.unread)),
         mentionedCount: Number(r.mentioned),
         readSeq: Number(r.read_seq),
         muted: false,
@@ -52,6 +59,8 @@ export class ConversationsQueries {
       .selectFrom('messages')
       .selectAll()
       .where('conversation_id', '=', convId)
+      // A directed message is visible to its sender and its recipients only.
+      .where((eb) => eb.or([eb('directed_user_ids', 'is', null), eb('sender_id', '=', userId), sql<boolean>`${userId} = ANY(directed_user_ids)`]))
       .$if(req.query.before !== undefined, (qb) => qb.where('seq', '<', req.query.before!))
       .orderBy('seq', 'desc')
       .limit(req.query.limit)
@@ -68,6 +77,8 @@ export class ConversationsQueries {
         sentTime: Number(r.sent_time),
         needReadReceipt: r.need_read_receipt,
         canIncludeExpansion: r.can_include_expansion,
+        ...(r.directed_user_ids ? { directedUserIds: r.directed_user_ids } : {}),
+        ...(r.recalled ? { recalled: true } : {}),
       })),
     };
   }

@@ -68,3 +68,65 @@ export function unknownMessageType(objectName: string): AppError {
     { path: 'objectName', message: 'not a registered message type' },
   ]);
 }
+
+/** Receipt signals come from the receipts endpoints, never from a plain send. */
+export function assertSendable(def: MessageTypeDefinition): void {
+  if (def.producedBy) {
+    throw Errors.unprocessable('USE_DEDICATED_ENDPOINT', `${def.objectName} is produced by ${def.producedBy}`, { endpoint: def.producedBy });
+  }
+}
+
+/** Directed messages exist in groups only; the ids are deduplicated (membership is checked by the caller). */
+export function directedRecipients(type: number, senderId: string, ids: string[] | undefined): string[] | undefined {
+  if (!ids) return undefined;
+  if (type !== ConversationType.GROUP) {
+    throw Errors.validation([{ path: 'directedUserIds', message: 'directed messages are only for groups' }], 'directed messages are only for groups');
+  }
+  return [...new Set(ids)].filter((id) => id !== senderId);
+}
+
+export const STREAM_OBJECT_NAME = 'RC:StreamMsg';
+
+export interface StreamState {
+  seq: number;
+  bytes: number;
+  complete: boolean;
+}
+
+/** The first chunk of a streaming message is chunk 1; the whole stream is capped at 128 KB. */
+export function streamStart(objectName: string, content: Record<string, unknown>): StreamState | null {
+  if (objectName !== STREAM_OBJECT_NAME) return null;
+  if (content.seq !== undefined && content.seq !== 1) {
+    throw Errors.validation([{ path: 'content.seq', message: 'the first chunk has seq 1' }], 'the first chunk of a stream has seq 1');
+  }
+  return { seq: 1, bytes: Buffer.byteLength(String(content.content ?? ''), 'utf8'), complete: content.complete === true };
+}
+
+/**
+ * The next chunk of a stream: consecutive seq (a gap or a duplicate names the expected one),
+ * nothing after completion, and all chunks together within 128 KB.
+ */
+export function nextStreamState(state: StreamState, chunk: { seq: number; content: string; complete: boolean }): StreamState {
+  if (state.complete) throw Errors.conflict('STREAM_COMPLETED', 'the stream is already complete');
+  if (chunk.seq !== state.seq + 1) {
+    throw Errors.conflict('STREAM_SEQ_MISMATCH', `expected seq ${state.seq + 1}`, { expectedSeq: state.seq + 1 });
+  }
+  const bytes = state.bytes + Buffer.byteLength(chunk.content, 'utf8');
+  if (bytes > MAX_CONTENT_BYTES) throw Errors.tooLarge('content', MAX_CONTENT_BYTES);
+  return { seq: chunk.seq, bytes, complete: chunk.complete };
+}
+
+/** Who may recall: the sender within the window, the server key with isAdmin at any time. */
+export function assertMayRecall(
+  actor: Actor,
+  isAdmin: boolean | undefined,
+  message: { senderId: string; sentTime: number },
+  nowMs: number,
+  windowMs: number,
+): void {
+  if (actor.isServer && isAdmin) return;
+  if (actor.userId !== message.senderId) throw Errors.notFound('message');
+  if (nowMs - message.sentTime > windowMs) {
+    throw Errors.unprocessable('RECALL_WINDOW_PASSED', `messages can be recalled within ${Math.round(windowMs / 1000)} s of sending`);
+  }
+}

@@ -1,5 +1,5 @@
 import {
-  BUILT_IN_MESSAGE_TYPES,
+  AppError,
   ConversationType,
   conversationId,
   Errors,
@@ -11,17 +11,22 @@ import {
 import { appendToStream, runOnce } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql, Transaction } from 'kysely';
+import { Kysely, Transaction } from 'kysely';
 import { isGroupMember } from '../groups/groups.service';
+import { MessageTypesService } from '../message-types/message-types.service';
 import { missingUsers } from '../users/users.service';
+import { advanceConversationHead } from './conversation-head';
 import { newMessageUId } from './message-uid';
 import {
   actingUser,
   assertMaySend,
+  assertSendable,
   assertSupportedConversation,
+  directedRecipients,
   Mention,
   mentionOf,
-  unknownMessageType,
+  streamStart,
+  StreamState,
   validateContent,
 } from './message.rules';
 
@@ -37,22 +42,26 @@ export class SendMessageService {
   constructor(
     @Inject(DB) private readonly db: Kysely<any>,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly types: MessageTypesService,
   ) {}
 
   async send({ actor, idempotencyKey, body }: SendRequest): Promise<SendMessageResult> {
     const senderId = actingUser(actor);
     assertSupportedConversation(body.conversationType);
     assertMaySend(actor, body.conversationType, senderId, body.targetId);
-    const type = BUILT_IN_MESSAGE_TYPES.get(body.objectName);
-    if (!type) throw unknownMessageType(body.objectName);
+    const type = await this.types.resolve(body.objectName);
+    assertSendable(type);
     const content = validateContent(type, body.content);
-    const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned));
+    const stream = streamStart(body.objectName, content);
+    const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
+    if (directed) await this.assertMembers(body.targetId, directed);
+    const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned), directed);
 
     return runOnce(this.db, `send:${senderId}`, idempotencyKey, async (trx) => {
       const now = this.clock.now();
       const convId = conversationId(body.conversationType, senderId, body.targetId);
-      const head = await this.advanceHead(trx, convId, type.isPersisted);
+      const head = await advanceConversationHead(trx, convId, type.isPersisted);
       const data: EventData<'message.sent'> = {
         messageUId: newMessageUId(now.getTime()),
         conversationId: convId,
@@ -73,7 +82,9 @@ export class SendMessageService {
         disablePushTitle: body.disablePushTitle ?? false,
         needReadReceipt: body.needReadReceipt ?? false,
         canIncludeExpansion: body.canIncludeExpansion ?? false,
+        ...(directed ? { directedUserIds: directed } : {}),
       };
+      if (data.seq !== null) await this.index(trx, data, stream);
       await appendToStream(trx, `conversation-${convId}`, head.version - 1, [newEvent('message.sent', data)], now);
       return { messageUId: data.messageUId, seq: data.seq, sentTime: data.sentTime };
     });
@@ -89,25 +100,58 @@ export class SendMessageService {
     if (missing.length > 0) throw Errors.notFound('user');
   }
 
-  /** Mentions of users outside the group are dropped: they could never see the message. */
-  private async narrowMention(groupId: string, mention: Mention | null): Promise<Mention | null> {
-    if (!mention || mention.type === 1 || mention.userIds.length === 0) return mention;
+  /** Every directed user must be a member of the group. */
+  private async assertMembers(groupId: string, userIds: string[]): Promise<void> {
+    const members = await this.membersAmong(groupId, userIds);
+    const outside = userIds.filter((id) => !members.includes(id));
+    if (outside.length > 0) {
+      throw new AppError('DIRECTED_USER_NOT_MEMBER', 422, 'every directed user must be a member of the group', { userIds: outside });
+    }
+  }
+
+  private async membersAmong(groupId: string, userIds: string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
     const rows = await this.db
       .selectFrom('group_members')
       .select('user_id')
       .where('group_id', '=', groupId)
-      .where('user_id', 'in', mention.userIds)
+      .where('user_id', 'in', userIds)
       .execute();
-    return { type: 2, userIds: rows.map((r) => r.user_id) };
+    return rows.map((r) => r.user_id);
   }
 
-  private async advanceHead(trx: Transaction<any>, convId: string, stored: boolean): Promise<{ version: number; lastSeq: number }> {
-    const step = stored ? 1 : 0;
-    const { rows } = await sql<{ version: number; last_seq: number }>`
-      INSERT INTO conversation_heads (conversation_id, version, last_seq) VALUES (${convId}, 1, ${step})
-      ON CONFLICT (conversation_id) DO UPDATE
-        SET version = conversation_heads.version + 1, last_seq = conversation_heads.last_seq + ${step}
-      RETURNING version, last_seq`.execute(trx);
-    return { version: rows[0].version, lastSeq: Number(rows[0].last_seq) };
+  /**
+   * Mentions of users outside the group are dropped: they could never see the message. In a
+   * directed message only its recipients can be mentioned, and @all means all of them.
+   */
+  private async narrowMention(groupId: string, mention: Mention | null, directed: string[] | undefined): Promise<Mention | null> {
+    if (!mention) return null;
+    if (directed) {
+      const ids = mention.type === 1 ? directed : mention.userIds.filter((id) => directed.includes(id));
+      return { type: 2, userIds: ids };
+    }
+    if (mention.type === 1 || mention.userIds.length === 0) return mention;
+    return { type: 2, userIds: await this.membersAmong(groupId, mention.userIds) };
+  }
+
+  /** The write side's record of a stored message: what recall and streaming check and lock. */
+  private async index(trx: Transaction<any>, m: EventData<'message.sent'>, stream: StreamState | null): Promise<void> {
+    await trx
+      .insertInto('message_index')
+      .values({
+        message_uid: m.messageUId,
+        conversation_id: m.conversationId,
+        conversation_type: m.conversationType,
+        target_id: m.targetId,
+        sender_id: m.senderId,
+        seq: m.seq,
+        object_name: m.objectName,
+        sent_time: m.sentTime,
+        directed_user_ids: m.directedUserIds ?? null,
+        stream_seq: stream?.seq ?? null,
+        stream_bytes: stream?.bytes ?? null,
+        stream_complete: stream?.complete ?? null,
+      })
+      .execute();
   }
 }

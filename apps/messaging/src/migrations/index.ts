@@ -1,8 +1,10 @@
 import { Migration } from 'kysely';
 import { writeSide } from './20261122000100_write_side';
 import { conversationsProjection } from './20261122000200_conversations_projection';
+import { messageLifecycle } from './20261122000300_message_lifecycle';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_write_side': writeSide,
   '20261122000200_conversations_projection': conversationsProjection,
+  '20261122000300_message_lifecycle': messageLifecycle,
 };
