@@ -32,6 +32,8 @@ export class OutboxRelay {
   private draining: Promise<void> | null = null;
   private again = false;
   private timer?: NodeJS.Timeout;
+  /** The leader is the checkpoint's only writer, so it keeps it in memory between drains. */
+  private checkpoint?: { transaction_id: string; global_position: number };
 
   constructor(private readonly opts: RelayOptions) {}
 
@@ -92,6 +94,10 @@ export class OutboxRelay {
     const key = `im-relay:${this.opts.schema}`;
     const res = await this.client!.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [key]);
     this.leader = res.rows[0].ok === true;
+    if (this.leader) {
+      const cp = await this.client!.query('SELECT transaction_id::text AS transaction_id, global_position FROM relay_checkpoint WHERE id = 1');
+      this.checkpoint = { transaction_id: cp.rows[0].transaction_id, global_position: Number(cp.rows[0].global_position) };
+    }
     return this.leader;
   }
 
@@ -99,15 +105,16 @@ export class OutboxRelay {
   private async drain(): Promise<boolean> {
     const limit = this.opts.batchSize ?? 500;
     for (;;) {
+      // The checkpoint as parameters (not a join) keeps this an index range scan.
       const { rows } = await this.client!.query<StoredEventRow & { transaction_id: string }>(
-        `SELECT e.global_position, e.transaction_id::text AS transaction_id, e.event_id, e.stream_id, e.type,
-                e.data_version, e.data, e.occurred_at
-           FROM events e, relay_checkpoint c
-          WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
-            AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY e.transaction_id, e.global_position
-          LIMIT $1`,
-        [limit],
+        `SELECT global_position, transaction_id::text AS transaction_id, event_id, stream_id, type,
+                data_version, data, occurred_at
+           FROM events
+          WHERE (transaction_id, global_position) > ($1::xid8, $2)
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id, global_position
+          LIMIT $3`,
+        [this.checkpoint!.transaction_id, this.checkpoint!.global_position, limit],
       );
       if (rows.length === 0) return this.hasHeldBack();
       await this.publish(rows);
@@ -121,13 +128,14 @@ export class OutboxRelay {
       last.transaction_id,
       last.global_position,
     ]);
+    this.checkpoint = { transaction_id: last.transaction_id, global_position: Number(last.global_position) };
   }
 
   private async hasHeldBack(): Promise<boolean> {
-    const { rows } = await this.client!.query(
-      `SELECT 1 FROM events e, relay_checkpoint c
-        WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position) LIMIT 1`,
-    );
+    const { rows } = await this.client!.query('SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2) LIMIT 1', [
+      this.checkpoint!.transaction_id,
+      this.checkpoint!.global_position,
+    ]);
     return rows.length > 0;
   }
 
