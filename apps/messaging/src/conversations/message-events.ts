@@ -185,7 +185,7 @@ async function refreshLastMessage(trx: Kysely<any>, conversationId: string, seq:
 export async function onStreamAppended(trx: Kysely<any>, a: Appended): Promise<void> {
   await sql`
     UPDATE messages SET content = content
-      || jsonb_build_object('content', coalesce(content->>'content', '') || ${a.content}, 'seq', ${a.seq}, 'complete', ${a.complete}::boolean)
+      || jsonb_build_object('content', coalesce(content->>'content', '') || ${a.content}::text, 'seq', ${a.seq}::int, 'complete', ${a.complete}::boolean)
       || ${a.completeReason !== undefined ? sql`jsonb_build_object('completeReason', ${a.completeReason}::int)` : sql`'{}'::jsonb`}
      WHERE conversation_id = ${a.conversationId} AND seq = ${a.messageSeq}`.execute(trx);
   await refreshLastMessage(trx, a.conversationId, a.messageSeq);

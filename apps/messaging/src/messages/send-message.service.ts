@@ -50,8 +50,8 @@ export class SendMessageService {
     assertSupportedConversation(body.conversationType);
     assertMaySend(actor, body.conversationType, senderId, body.targetId);
     const type = await this.types.resolve(body.objectName);
-    assertSendable(type);
     const content = validateContent(type, body.content);
+    assertSendable(type);
     const stream = streamStart(body.objectName, content);
     const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
