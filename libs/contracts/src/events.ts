@@ -1,101 +1,20 @@
 import { z } from 'zod';
-import { ConversationTypeSchema, EntityId, MessageUId } from './ids';
 import type { ServiceName } from './subjects';
+import { EXPANSIONS_EVENTS } from './events/expansions.events';
+import { MESSAGING_EVENTS } from './events/messaging.events';
+import { RECEIPTS_EVENTS } from './events/receipts.events';
+
+export * from './events/define';
+export * from './events/expansions.events';
+export * from './events/messaging.events';
+export * from './events/receipts.events';
 
 /**
- * Every domain event, its publishing service, payload schema and payload version. Publishers
- * and consumers both type against this map, and the AsyncAPI document is generated from it.
+ * Every domain event, its publishing service, payload schema and payload version, one file per
+ * publishing service. Publishers and consumers both type against this map, and the AsyncAPI
+ * document is generated from it. Type names are unique across services.
  */
-export const MentionSummary = z.object({
-  type: z.union([z.literal(1), z.literal(2)]),
-  userIds: z.array(EntityId),
-});
-
-export const MessageSentData = z.object({
-  messageUId: MessageUId,
-  conversationId: z.string(),
-  conversationType: ConversationTypeSchema,
-  targetId: EntityId.describe('the target as addressed by the sender (the peer, in private)'),
-  senderId: EntityId,
-  objectName: z.string(),
-  content: z.record(z.string(), z.unknown()),
-  seq: z.number().int().positive().nullable().describe('null when the type is not stored'),
-  sentTime: z.number().int(),
-  isPersisted: z.boolean(),
-  isCounted: z.boolean(),
-  isStatus: z.boolean(),
-  mention: MentionSummary.nullable(),
-  pushContent: z.string().optional(),
-  pushTitle: z.string().optional(),
-  disablePush: z.boolean(),
-  disablePushTitle: z.boolean(),
-  needReadReceipt: z.boolean(),
-  canIncludeExpansion: z.boolean(),
-  directedUserIds: z.array(EntityId).optional().describe('in a group: only these members (and the sender) get it'),
-});
-
-export const MessageRecalledData = z.object({
-  messageUId: MessageUId,
-  conversationId: z.string(),
-  conversationType: ConversationTypeSchema,
-  targetId: EntityId,
-  senderId: EntityId,
-  seq: z.number().int().positive(),
-  objectName: z.string(),
-  operatorId: EntityId.nullable().describe('null when the app backend recalled it without naming a user'),
-  isAdmin: z.boolean(),
-  isDelete: z.boolean(),
-  recallTime: z.number().int(),
-  directedUserIds: z.array(EntityId).optional(),
-});
-
-export const StreamAppendedData = z.object({
-  messageUId: MessageUId,
-  conversationId: z.string(),
-  conversationType: ConversationTypeSchema,
-  targetId: EntityId,
-  senderId: EntityId,
-  messageSeq: z.number().int().positive().describe("the message's seq in its conversation"),
-  seq: z.number().int().min(2).describe('the chunk number; the first chunk (1) came with message.sent'),
-  content: z.string(),
-  complete: z.boolean(),
-  completeReason: z.number().int().optional(),
-  directedUserIds: z.array(EntityId).optional(),
-});
-
-export const MessageTypeRegisteredData = z.object({
-  objectName: z.string(),
-  isPersisted: z.boolean(),
-  isCounted: z.boolean(),
-  isStatus: z.boolean(),
-  pushContent: z.string().nullable(),
-});
-
-export const UserUpsertedData = z.object({ userId: EntityId, name: z.string(), portrait: z.string().nullable() });
-export const GroupUpsertedData = z.object({ groupId: EntityId, name: z.string() });
-export const GroupMembersChangedData = z.object({ groupId: EntityId, userIds: z.array(EntityId).min(1) });
-
-export interface EventDefinition<S extends z.ZodType = z.ZodType> {
-  service: ServiceName;
-  version: number;
-  schema: S;
-  description: string;
-}
-
-function define<S extends z.ZodType>(service: ServiceName, version: number, schema: S, description: string): EventDefinition<S> {
-  return { service, version, schema, description };
-}
-
-export const EVENTS = {
-  'user.upserted': define('messaging', 1, UserUpsertedData, 'A user profile was created or changed.'),
-  'group.upserted': define('messaging', 1, GroupUpsertedData, 'A group was created or renamed.'),
-  'group.members.added': define('messaging', 1, GroupMembersChangedData, 'Users joined a group.'),
-  'group.members.removed': define('messaging', 1, GroupMembersChangedData, 'Users left or were removed from a group.'),
-  'message.sent': define('messaging', 1, MessageSentData, 'A message was accepted (stored or not).'),
-  'message.recalled': define('messaging', 1, MessageRecalledData, 'A stored message was recalled (kept as a notice, or deleted).'),
-  'message.stream.appended': define('messaging', 1, StreamAppendedData, 'A chunk was appended to a streaming (RC:StreamMsg) message.'),
-  'message-type.registered': define('messaging', 1, MessageTypeRegisteredData, 'A custom message type was registered or changed.'),
-} as const;
+export const EVENTS = { ...MESSAGING_EVENTS, ...EXPANSIONS_EVENTS, ...RECEIPTS_EVENTS } as const;
 
 export type EventType = keyof typeof EVENTS;
 export type EventData<T extends EventType> = z.infer<(typeof EVENTS)[T]['schema']>;

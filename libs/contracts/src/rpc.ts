@@ -1,97 +1,32 @@
 import { z } from 'zod';
-import {
-  Actor,
-  AddMembersBody,
-  ConversationListQuery,
-  HistoryQuery,
-  RecallBody,
-  RegisterMessageTypeBody,
-  SendMessageBody,
-  StreamAppendBody,
-  UpsertGroupBody,
-  UpsertUserBody,
-} from './api';
-import { ConversationTypeSchema, EntityId, MessageUId } from './ids';
 import type { ServiceName } from './subjects';
+import { EXPANSIONS_RPC, ExpansionsReplies } from './rpc/expansions.rpc';
+import { MESSAGING_RPC, MessagingReplies } from './rpc/messaging.rpc';
+import { PUSH_RPC, PushReplies } from './rpc/push.rpc';
+import { RECEIPTS_RPC, ReceiptsReplies } from './rpc/receipts.rpc';
+
+export * from './rpc/expansions.rpc';
+export * from './rpc/messaging.rpc';
+export * from './rpc/push.rpc';
+export * from './rpc/receipts.rpc';
 
 /**
  * Every request/reply method a service answers on `im.rpc.<service>.<method>`: its request
- * schema (validated again by the service, which must not trust its callers) and reply type.
+ * schema (validated again by the service, which must not trust its callers) and reply type,
+ * one file per service.
  */
-export interface MessageView {
-  messageUId: string;
-  seq: number | null;
-  conversationType: number;
-  targetId: string;
-  senderId: string;
-  objectName: string;
-  content: Record<string, unknown>;
-  sentTime: number;
-  needReadReceipt: boolean;
-  canIncludeExpansion: boolean;
-  directedUserIds?: string[];
-  recalled?: boolean;
-}
-
-export interface ConversationView {
-  conversationType: number;
-  targetId: string;
-  lastMessage: MessageView | null;
-  unreadCount: number;
-  mentionedCount: number;
-  readSeq: number;
-  muted: boolean;
-}
-
-export interface SendMessageResult {
-  messageUId: string;
-  seq: number | null;
-  sentTime: number;
-}
-
-const IdempotencyKey = z.string().min(1).max(128).optional();
-
 export const RPC = {
-  messaging: {
-    'users.upsert': z.strictObject({ actor: Actor, userId: EntityId, body: UpsertUserBody }),
-    'users.get': z.strictObject({ actor: Actor, userId: EntityId }),
-    'groups.upsert': z.strictObject({ actor: Actor, groupId: EntityId, body: UpsertGroupBody }),
-    'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
-    'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
-    'messages.send': z.strictObject({ actor: Actor, idempotencyKey: IdempotencyKey, body: SendMessageBody }),
-    'messages.recall': z.strictObject({ actor: Actor, messageUId: MessageUId, body: RecallBody }),
-    'messages.stream': z.strictObject({ actor: Actor, messageUId: MessageUId, body: StreamAppendBody }),
-    'message-types.register': z.strictObject({ actor: Actor, objectName: z.string(), body: RegisterMessageTypeBody }),
-    'conversations.list': z.strictObject({ actor: Actor, query: ConversationListQuery }),
-    'conversations.history': z.strictObject({
-      actor: Actor,
-      conversationType: ConversationTypeSchema,
-      targetId: EntityId,
-      query: HistoryQuery,
-    }),
-  },
-  expansions: {},
-  receipts: {},
-  push: {},
+  messaging: MESSAGING_RPC,
+  expansions: EXPANSIONS_RPC,
+  receipts: RECEIPTS_RPC,
+  push: PUSH_RPC,
 } as const satisfies Record<ServiceName, Record<string, z.ZodType>>;
 
 export interface RpcReplies {
-  messaging: {
-    'users.upsert': { userId: string; name: string; portrait: string | null };
-    'users.get': { userId: string; name: string; portrait: string | null };
-    'groups.upsert': { groupId: string; name: string; memberIds: string[] };
-    'groups.members.add': { groupId: string; added: string[] };
-    'groups.members.remove': { groupId: string; removed: string[] };
-    'messages.send': SendMessageResult;
-    'messages.recall': { messageUId: string; recalled: true; isDelete: boolean; recallTime: number };
-    'messages.stream': { messageUId: string; seq: number; complete: boolean };
-    'message-types.register': { objectName: string; isPersisted: boolean; isCounted: boolean; isStatus: boolean; pushContent: string | null };
-    'conversations.list': { conversations: ConversationView[] };
-    'conversations.history': { messages: MessageView[] };
-  };
-  expansions: Record<string, never>;
-  receipts: Record<string, never>;
-  push: Record<string, never>;
+  messaging: MessagingReplies;
+  expansions: ExpansionsReplies;
+  receipts: ReceiptsReplies;
+  push: PushReplies;
 }
 
 export type RpcMethod<S extends ServiceName> = keyof (typeof RPC)[S] & string;

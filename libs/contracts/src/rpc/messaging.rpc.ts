@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import {
+  Actor,
+  AddMembersBody,
+  ConversationListQuery,
+  HistoryQuery,
+  RecallBody,
+  RegisterMessageTypeBody,
+  SendMessageBody,
+  StreamAppendBody,
+  UpsertGroupBody,
+  UpsertUserBody,
+} from '../api';
+import { ConversationTypeSchema, EntityId, MessageUId } from '../ids';
+
+/** The request/reply methods of the messaging service, and what they return. */
+export interface MessageView {
+  messageUId: string;
+  seq: number | null;
+  conversationType: number;
+  targetId: string;
+  senderId: string;
+  objectName: string;
+  content: Record<string, unknown>;
+  sentTime: number;
+  needReadReceipt: boolean;
+  canIncludeExpansion: boolean;
+  directedUserIds?: string[];
+  recalled?: boolean;
+}
+
+export interface ConversationView {
+  conversationType: number;
+  targetId: string;
+  lastMessage: MessageView | null;
+  unreadCount: number;
+  mentionedCount: number;
+  readSeq: number;
+  muted: boolean;
+}
+
+export interface SendMessageResult {
+  messageUId: string;
+  seq: number | null;
+  sentTime: number;
+}
+
+export const IdempotencyKey = z.string().min(1).max(128).optional();
+
+export const MESSAGING_RPC = {
+  'users.upsert': z.strictObject({ actor: Actor, userId: EntityId, body: UpsertUserBody }),
+  'users.get': z.strictObject({ actor: Actor, userId: EntityId }),
+  'groups.upsert': z.strictObject({ actor: Actor, groupId: EntityId, body: UpsertGroupBody }),
+  'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
+  'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
+  'messages.send': z.strictObject({ actor: Actor, idempotencyKey: IdempotencyKey, body: SendMessageBody }),
+  'messages.recall': z.strictObject({ actor: Actor, messageUId: MessageUId, body: RecallBody }),
+  'messages.stream': z.strictObject({ actor: Actor, messageUId: MessageUId, body: StreamAppendBody }),
+  'message-types.register': z.strictObject({ actor: Actor, objectName: z.string(), body: RegisterMessageTypeBody }),
+  'conversations.list': z.strictObject({ actor: Actor, query: ConversationListQuery }),
+  'conversations.history': z.strictObject({
+    actor: Actor,
+    conversationType: ConversationTypeSchema,
+    targetId: EntityId,
+    query: HistoryQuery,
+  }),
+} as const;
+
+export interface MessagingReplies {
+  'users.upsert': { userId: string; name: string; portrait: string | null };
+  'users.get': { userId: string; name: string; portrait: string | null };
+  'groups.upsert': { groupId: string; name: string; memberIds: string[] };
+  'groups.members.add': { groupId: string; added: string[] };
+  'groups.members.remove': { groupId: string; removed: string[] };
+  'messages.send': SendMessageResult;
+  'messages.recall': { messageUId: string; recalled: true; isDelete: boolean; recallTime: number };
+  'messages.stream': { messageUId: string; seq: number; complete: boolean };
+  'message-types.register': { objectName: string; isPersisted: boolean; isCounted: boolean; isStatus: boolean; pushContent: string | null };
+  'conversations.list': { conversations: ConversationView[] };
+  'conversations.history': { messages: MessageView[] };
+}
