@@ -1,24 +1,58 @@
-import { RpcHandlers } from '@im/eventstore';
-import { RPC_HANDLERS, ServiceDefinition, ServiceKitModule, ServiceOptions, ServiceRuntime } from '@im/service-kit';
+import { Subjects } from '@im/contracts';
+import { Nats, RpcClient } from '@im/eventstore';
+import {
+  EXTRA_PROJECTIONS,
+  NATS,
+  RPC_HANDLERS,
+  ServiceDefinition,
+  ServiceKitModule,
+  ServiceOptions,
+  ServiceRuntime,
+  SUBJECTS,
+} from '@im/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
+import { expansionLifecycleProjection } from './expansions/expansion-lifecycle.projection';
+import { ExpansionsService } from './expansions/expansions.service';
+import { expansionsRpc } from './expansions.rpc';
+import { messagingViewProjection } from './messaging-view/messaging-view.projection';
 import { migrations } from './migrations';
-import { messageRefsProjection } from './message-refs.projection';
+import { claimNoticesProjection } from './red-packets/claim-notices.projection';
+import { EXPIRY_SCAN_MS, RedPacketExpiryWorker } from './red-packets/expiry.worker';
+import { RedPacketMessenger } from './red-packets/red-packet-message';
+import { cryptoRandom, RANDOM, RED_PACKET_MESSENGER, RedPacketsService } from './red-packets/red-packets.service';
 
 export const expansionsDefinition: ServiceDefinition = {
   service: 'expansions',
   migrations,
-  projections: [messageRefsProjection],
+  projections: [messagingViewProjection, expansionLifecycleProjection],
 };
 
-const handlers: RpcHandlers<'expansions'> = {};
+export interface ExpansionsSettings {
+  expiryScanMs: number;
+  random: () => number;
+}
 
 @Module({})
 export class ExpansionsModule {
-  static register(options: ServiceOptions = {}): DynamicModule {
+  static register(options: ServiceOptions = {}, settings: Partial<ExpansionsSettings> = {}): DynamicModule {
     return {
       module: ExpansionsModule,
       imports: [ServiceKitModule.forService(expansionsDefinition, options)],
-      providers: [ServiceRuntime, { provide: RPC_HANDLERS, useValue: handlers }],
+      providers: [
+        ServiceRuntime,
+        ExpansionsService,
+        RedPacketsService,
+        RedPacketExpiryWorker,
+        { provide: EXPIRY_SCAN_MS, useValue: settings.expiryScanMs ?? Number(process.env.RED_PACKET_EXPIRY_SCAN_MS ?? 1000) },
+        { provide: RANDOM, useValue: settings.random ?? cryptoRandom },
+        {
+          provide: RED_PACKET_MESSENGER,
+          useFactory: (nats: Nats, subjects: Subjects) => new RedPacketMessenger(new RpcClient(nats.nc, subjects)),
+          inject: [NATS, SUBJECTS],
+        },
+        { provide: EXTRA_PROJECTIONS, useFactory: (m: RedPacketMessenger) => [claimNoticesProjection(m)], inject: [RED_PACKET_MESSENGER] },
+        { provide: RPC_HANDLERS, useFactory: expansionsRpc, inject: [ExpansionsService, RedPacketsService] },
+      ],
     };
   }
 }

@@ -7,10 +7,12 @@ import { AuthGuard } from './http/auth.guard';
 import { ErrorFilter } from './http/error.filter';
 import { ConversationsController } from './routes/conversations.controller';
 import { DocsController } from './routes/docs.controller';
+import { ExpansionsController } from './routes/expansions.controller';
 import { GroupsController } from './routes/groups.controller';
 import { HealthController } from './routes/health.controller';
 import { MessagesController } from './routes/messages.controller';
 import { MessageTypesController } from './routes/message-types.controller';
+import { RedPacketsController } from './routes/red-packets.controller';
 import { UsersController } from './routes/users.controller';
 import { GATEWAY_CONFIG, GATEWAY_NATS, RPC_CLIENT } from './tokens';
 
@@ -22,7 +24,7 @@ export class GatewayModule implements OnApplicationShutdown {
   static register(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, MessageTypesController, ConversationsController],
+      controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway') },

@@ -1,6 +1,7 @@
 import { RPC_HANDLERS, ServiceDefinition, ServiceKitModule, ServiceOptions, ServiceRuntime } from '@im/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
 import { conversationsProjection } from './conversations/conversations.projection';
+import { messageExpansionsProjection } from './conversations/message-expansions.projection';
 import { MESSAGING_HANDLER_DEPS, messagingRpc } from './messaging.rpc';
 import { MESSAGING_SETTINGS, messagingSettings, MessagingSettings } from './messaging.settings';
 import { migrations } from './migrations';
@@ -8,7 +9,7 @@ import { migrations } from './migrations';
 export const messagingDefinition: ServiceDefinition = {
   service: 'messaging',
   migrations,
-  projections: [conversationsProjection],
+  projections: [conversationsProjection, messageExpansionsProjection],
 };
 
 @Module({})

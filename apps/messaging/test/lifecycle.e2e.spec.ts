@@ -166,6 +166,16 @@ describe('message lifecycle e2e', () => {
   });
 
   describe('directed messages', () => {
+    it('can be a note only its sender sees, in a private conversation', async () => {
+      const note = await api.sendText('alice', 1, 'bob', 'note to self', { directedUserIds: ['alice'] });
+      expect(note.status).toBe(201);
+      const shared = await api.sendText('alice', 1, 'bob', 'hi bob');
+      await eventually(async () => expect((await history('alice', '1/bob')).map((m: { messageUId: string }) => m.messageUId)).toContain(shared.body.messageUId));
+      expect((await history('alice', '1/bob')).map((m: { messageUId: string }) => m.messageUId)).toContain(note.body.messageUId);
+      await eventually(async () => expect((await history('bob', '1/alice')).map((m: { messageUId: string }) => m.messageUId)).toContain(shared.body.messageUId));
+      expect((await history('bob', '1/alice')).map((m: { messageUId: string }) => m.messageUId)).not.toContain(note.body.messageUId);
+    });
+
     it('reach only their recipients and the sender, in history, lists and counts', async () => {
       // Settle what earlier tests sent before taking the counts.
       const settle = await api.sendText('alice', 3, 'g', 'settle');
@@ -190,11 +200,12 @@ describe('message lifecycle e2e', () => {
       await lastSeen('bob', shared.body.messageUId);
     });
 
-    it('must name members, and only in groups', async () => {
+    it('must name members of the conversation, and not in system conversations', async () => {
       const outsider = await api.sendText('alice', 3, 'g', 'x', { directedUserIds: ['bob', 'dave'] });
       expect(outsider.status).toBe(422);
       expect(outsider.body.error).toMatchObject({ code: 'DIRECTED_USER_NOT_MEMBER', details: { userIds: ['dave'] } });
-      expect((await api.sendText('alice', 1, 'bob', 'x', { directedUserIds: ['bob'] })).status).toBe(400);
+      expect((await api.sendText('alice', 1, 'bob', 'x', { directedUserIds: ['carol'] })).status).toBe(422);
+      expect((await api.sendText('alice', 6, 'bob', 'x', { directedUserIds: ['bob'] })).status).toBe(400);
     });
 
     it('counts a directed recall only for its recipients', async () => {

@@ -1,24 +1,31 @@
-import { RpcHandlers } from '@im/eventstore';
 import { RPC_HANDLERS, ServiceDefinition, ServiceKitModule, ServiceOptions, ServiceRuntime } from '@im/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
+import { ReceiptFlusher } from './counts/receipt-flusher';
 import { migrations } from './migrations';
-import { receiptMessagesProjection } from './receipt-messages.projection';
+import { RECEIPTS_HANDLER_DEPS, receiptsRpc } from './receipts.rpc';
+import { RECEIPTS_SETTINGS, receiptsSettings, ReceiptsSettings } from './receipts.settings';
+import { receiptViewProjection } from './view/receipt-view.projection';
 
 export const receiptsDefinition: ServiceDefinition = {
   service: 'receipts',
   migrations,
-  projections: [receiptMessagesProjection],
+  projections: [receiptViewProjection],
 };
-
-const handlers: RpcHandlers<'receipts'> = {};
 
 @Module({})
 export class ReceiptsModule {
-  static register(options: ServiceOptions = {}): DynamicModule {
+  static register(options: ServiceOptions = {}, settings: Partial<ReceiptsSettings> = {}): DynamicModule {
     return {
       module: ReceiptsModule,
       imports: [ServiceKitModule.forService(receiptsDefinition, options)],
-      providers: [ServiceRuntime, { provide: RPC_HANDLERS, useValue: handlers }],
+      providers: [
+        // The runtime first: it runs the migrations before the flusher starts.
+        ServiceRuntime,
+        ReceiptFlusher,
+        ...RECEIPTS_HANDLER_DEPS,
+        { provide: RECEIPTS_SETTINGS, useValue: { ...receiptsSettings(), ...settings } },
+        { provide: RPC_HANDLERS, useFactory: receiptsRpc, inject: [...RECEIPTS_HANDLER_DEPS] },
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExpansionMap } from './expansions-api';
 import { ConversationTypeSchema, EntityId, MessageUId } from './ids';
 
 /**
@@ -30,6 +31,8 @@ export const SendMessageBody = z.strictObject({
   needReadReceipt: z.boolean().optional(),
   canIncludeExpansion: z.boolean().optional(),
   directedUserIds: z.array(EntityId).min(1).max(1000).optional(),
+  /** The initial expansion; needs canIncludeExpansion. */
+  expansion: ExpansionMap.optional(),
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 

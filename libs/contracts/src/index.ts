@@ -8,3 +8,5 @@ export * from './message-types';
 export * from './rpc';
 export * from './subjects';
 export * from './validation';
+export * from './expansions-api';
+export * from './receipts-api';

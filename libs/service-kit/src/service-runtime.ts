@@ -9,10 +9,11 @@ import {
   RpcHandlers,
   RpcServer,
 } from '@im/eventstore';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
-import { CONFIG, DB, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
+import { CONFIG, DB, EXTRA_PROJECTIONS, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
 
 export function notifyChannel(schema: string): string {
   return `${schema}_events`;
@@ -28,6 +29,9 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
   private relay?: OutboxRelay;
   private consumers: ProjectionConsumer[] = [];
   private rpc?: RpcServer<any>;
+  private markReady!: () => void;
+  /** Resolves once migrations ran and the plumbing is up: background work waits for it. */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
 
   constructor(
     @Inject(SERVICE_DEFINITION) private readonly def: ServiceDefinition,
@@ -36,6 +40,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     @Inject(NATS) private readonly nats: Nats,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(RPC_HANDLERS) private readonly handlers: RpcHandlers<any>,
+    @Optional() @Inject(EXTRA_PROJECTIONS) private readonly extra: Projection[] = [],
   ) {
     this.logger = new Logger(def.service);
   }
@@ -44,17 +49,22 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     return this.def.service;
   }
 
+  private get projections(): Projection[] {
+    return [...this.def.projections, ...(this.extra ?? [])];
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const { service } = this.def;
     await migrateToLatest(this.db, this.schema, {
       '0000_event_store': eventStoreMigration(notifyChannel(this.schema)),
       ...this.def.migrations,
     });
-    const sources = new Set([service, ...this.def.projections.flatMap((p) => p.sources)]);
+    const sources = new Set([service, ...this.projections.flatMap((p) => p.sources)]);
     for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
     if (this.config.options.background !== false) await this.startBackground();
     this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger);
     this.rpc.listen(this.handlers, { health: async () => ({ service, status: 'ok' }) });
+    this.markReady();
     this.logger.log(`ready (prefix ${this.subjects.prefix})`);
   }
 
@@ -70,7 +80,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
       logger: this.logger,
     });
     await this.relay.start();
-    for (const projection of this.def.projections) {
+    for (const projection of this.projections) {
       for (const source of projection.sources) {
         const consumer = new ProjectionConsumer({
           db: this.db,

@@ -6,6 +6,8 @@ export const CLOCK = Symbol('CLOCK');
 export const CONFIG = Symbol('CONFIG');
 export const SERVICE_DEFINITION = Symbol('SERVICE_DEFINITION');
 export const RPC_HANDLERS = Symbol('RPC_HANDLERS');
+/** Projections that need the app's own providers (e.g. a reaction that calls another service). */
+export const EXTRA_PROJECTIONS = Symbol('EXTRA_PROJECTIONS');
 
 /** Time comes from one clock passed in, so tests can move it. */
 export interface Clock {

@@ -1,11 +1,7 @@
-import { INestApplicationContext } from '@nestjs/common';
+import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { bootService, Clock, ServiceOptions } from '@im/service-kit';
 import { createGateway, registeredRoutes } from '../../../apps/gateway/src/create-gateway';
 import { gatewayConfig } from '../../../apps/gateway/src/gateway.config';
-import { ExpansionsModule } from '../../../apps/expansions/src/expansions.module';
-import { MessagingModule } from '../../../apps/messaging/src/messaging.module';
-import { PushModule } from '../../../apps/push/src/push.module';
-import { ReceiptsModule } from '../../../apps/receipts/src/receipts.module';
 import { ApiClient } from './http';
 import { TestEnv } from './test-env';
 
@@ -14,12 +10,15 @@ const TEST_TOKEN_SECRET = 'test-token-secret';
 
 export type AppName = 'messaging' | 'expansions' | 'receipts' | 'push';
 
-const MODULES = {
-  messaging: MessagingModule,
-  expansions: ExpansionsModule,
-  receipts: ReceiptsModule,
-  push: PushModule,
-} as const;
+type ServiceModule = { register(options: ServiceOptions): DynamicModule };
+
+/** Loaded on demand: a test that runs two services does not load the other three. */
+const MODULES: Record<AppName, () => ServiceModule> = {
+  messaging: () => require('../../../apps/messaging/src/messaging.module').MessagingModule,
+  expansions: () => require('../../../apps/expansions/src/expansions.module').ExpansionsModule,
+  receipts: () => require('../../../apps/receipts/src/receipts.module').ReceiptsModule,
+  push: () => require('../../../apps/push/src/push.module').PushModule,
+};
 
 export interface TestStack {
   api: ApiClient;
@@ -41,7 +40,7 @@ export async function startStack(env: TestEnv, opts: { only?: AppName[]; clock?:
   const serviceOptions: ServiceOptions = { config, clock: opts.clock };
   const services = new Map<AppName, INestApplicationContext>();
   const startService = async (name: AppName) => {
-    services.set(name, await bootService(MODULES[name].register(serviceOptions)));
+    services.set(name, await bootService(MODULES[name]().register(serviceOptions)));
   };
   const names = opts.only ?? (Object.keys(MODULES) as AppName[]);
   await Promise.all(names.map(startService));

@@ -2,17 +2,19 @@ import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
 import { Projection } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { onMessageRecalled, onMessageSent, onStreamAppended } from './message-events';
+import { applyPendingReads, lockConversation, onConversationRead } from './read-events';
 
 type Members = EventData<'group.members.added'>;
 
 /**
- * History and conversation lists, from messaging's own events. Every write is O(1) in the
- * size of the group; the member rows of a group come from membership events, not messages.
+ * History and conversation lists, from messaging's own events and the receipts service's read
+ * positions. Every write is O(1) in the size of the group; the member rows of a group come from
+ * membership events, not messages.
  */
 export const conversationsProjection: Projection = {
   name: 'conversations',
-  sources: ['messaging'],
-  tables: ['messages', 'conversations', 'conversation_members', 'mentions', 'directed_marks', 'recalled_counted'],
+  sources: ['messaging', 'receipts'],
+  tables: ['messages', 'conversations', 'conversation_members', 'mentions', 'directed_marks', 'recalled_counted', 'pending_reads'],
   async apply(trx, event: EventEnvelope) {
     switch (event.type) {
       case 'message.sent':
@@ -25,6 +27,8 @@ export const conversationsProjection: Projection = {
         return onMembersAdded(trx, event.data as Members);
       case 'group.members.removed':
         return onMembersRemoved(trx, event.data as Members);
+      case 'conversation.read':
+        return onConversationRead(trx, event.data as EventData<'conversation.read'>);
       default:
         return;
     }
@@ -34,15 +38,18 @@ export const conversationsProjection: Projection = {
 /** A new member starts read up to now: what was said before joining is not unread. */
 async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
   const convId = `${ConversationType.GROUP}:${e.groupId}`;
+  await lockConversation(trx, convId, ConversationType.GROUP);
   await sql`
     INSERT INTO conversation_members (conversation_id, user_id, target_id, conversation_type, read_seq, read_counted)
     SELECT ${convId}, u.user_id, ${e.groupId}, ${ConversationType.GROUP}, coalesce(c.last_seq, 0), coalesce(c.counted_total, 0)
       FROM unnest(${e.userIds}::text[]) AS u(user_id)
       LEFT JOIN conversations c ON c.conversation_id = ${convId}
     ON CONFLICT (conversation_id, user_id) DO NOTHING`.execute(trx);
+  await applyPendingReads(trx, convId, e.userIds);
 }
 
 async function onMembersRemoved(trx: Kysely<any>, e: Members): Promise<void> {
+  await trx.deleteFrom('pending_reads').where('conversation_id', '=', `${ConversationType.GROUP}:${e.groupId}`).where('user_id', 'in', e.userIds).execute();
   await trx
     .deleteFrom('conversation_members')
     .where('conversation_id', '=', `${ConversationType.GROUP}:${e.groupId}`)

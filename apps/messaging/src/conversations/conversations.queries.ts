@@ -57,7 +57,9 @@ export class ConversationsQueries {
     const convId = await this.visibleConversation(req.conversationType, userId, req.targetId);
     const rows = await this.db
       .selectFrom('messages')
-      .selectAll()
+      .leftJoin('message_expansions', 'message_expansions.message_uid', 'messages.message_uid')
+      .selectAll('messages')
+      .select('message_expansions.expansion')
       .where('conversation_id', '=', convId)
       // A directed message is visible to its sender and its recipients only.
       .where((eb) => eb.or([eb('directed_user_ids', 'is', null), eb('sender_id', '=', userId), sql<boolean>`${userId} = ANY(directed_user_ids)`]))
@@ -79,6 +81,7 @@ export class ConversationsQueries {
         canIncludeExpansion: r.can_include_expansion,
         ...(r.directed_user_ids ? { directedUserIds: r.directed_user_ids } : {}),
         ...(r.recalled ? { recalled: true } : {}),
+        ...(r.can_include_expansion && !r.recalled ? { expansion: r.expansion ?? {} } : {}),
       })),
     };
   }

@@ -24,6 +24,7 @@ export class MessageTypesService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** Registers or changes a type; registering it again unchanged appends nothing. */
   async register({ objectName, body }: RpcParsed<'messaging', 'message-types.register'>): Promise<Registered> {
     if (!CUSTOM_TYPE_NAME.test(objectName)) {
       throw new AppError('INVALID_OBJECT_NAME', 400, 'a custom objectName must not start with RC: and has at most 32 characters of A-Z a-z 0-9 _ : . -', [
@@ -46,6 +47,10 @@ export class MessageTypesService {
       updated_at: this.clock.now(),
     };
     return this.db.transaction().execute(async (trx) => {
+      const before = await trx.selectFrom('message_types').selectAll().where('object_name', '=', objectName).forUpdate().executeTakeFirst();
+      const unchanged =
+        before && before.is_persisted === row.is_persisted && before.is_counted === row.is_counted && before.is_status === row.is_status && before.push_content === row.push_content;
+      if (unchanged) return flags;
       await trx
         .insertInto('message_types')
         .values({ object_name: objectName, ...row })

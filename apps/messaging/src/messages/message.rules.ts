@@ -5,6 +5,7 @@ import {
   Errors,
   issuesOf,
   MAX_CONTENT_BYTES,
+  MAX_KEYS_PER_MESSAGE,
   MentionedInfo,
   MessageTypeDefinition,
   SUPPORTED_CONVERSATION_TYPES,
@@ -76,11 +77,15 @@ export function assertSendable(def: MessageTypeDefinition): void {
   }
 }
 
-/** Directed messages exist in groups only; the ids are deduplicated (membership is checked by the caller). */
+/**
+ * Directed messages exist in groups and private conversations (where naming only yourself makes
+ * a note that only you see, such as a grey-bar notice). Ids are deduplicated and the sender,
+ * who always sees their own message, is dropped; membership is checked by the caller.
+ */
 export function directedRecipients(type: number, senderId: string, ids: string[] | undefined): string[] | undefined {
   if (!ids) return undefined;
-  if (type !== ConversationType.GROUP) {
-    throw Errors.validation([{ path: 'directedUserIds', message: 'directed messages are only for groups' }], 'directed messages are only for groups');
+  if (type !== ConversationType.GROUP && type !== ConversationType.PRIVATE) {
+    throw Errors.validation([{ path: 'directedUserIds', message: 'directed messages are for groups and private conversations' }], 'directed messages are for groups and private conversations');
   }
   return [...new Set(ids)].filter((id) => id !== senderId);
 }
@@ -129,4 +134,16 @@ export function assertMayRecall(
   if (nowMs - message.sentTime > windowMs) {
     throw Errors.unprocessable('RECALL_WINDOW_PASSED', `messages can be recalled within ${Math.round(windowMs / 1000)} s of sending`);
   }
+}
+
+/** An initial expansion needs an extensible message and stays within the per-message key limit. */
+export function initialExpansion(canIncludeExpansion: boolean | undefined, expansion: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!expansion) return undefined;
+  if (!canIncludeExpansion) {
+    throw Errors.unprocessable('EXPANSION_NOT_ALLOWED', 'an expansion needs canIncludeExpansion: true');
+  }
+  if (Object.keys(expansion).length > MAX_KEYS_PER_MESSAGE) {
+    throw Errors.unprocessable('EXPANSION_KEY_LIMIT', `a message carries at most ${MAX_KEYS_PER_MESSAGE} expansion keys`);
+  }
+  return expansion;
 }

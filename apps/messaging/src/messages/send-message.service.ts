@@ -23,6 +23,7 @@ import {
   assertSendable,
   assertSupportedConversation,
   directedRecipients,
+  initialExpansion,
   Mention,
   mentionOf,
   streamStart,
@@ -54,8 +55,9 @@ export class SendMessageService {
     assertSendable(type);
     const stream = streamStart(body.objectName, content);
     const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
+    const expansion = initialExpansion(body.canIncludeExpansion, body.expansion);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
-    if (directed) await this.assertMembers(body.targetId, directed);
+    if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
     const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned), directed);
 
     return runOnce(this.db, `send:${senderId}`, idempotencyKey, async (trx) => {
@@ -83,6 +85,7 @@ export class SendMessageService {
         needReadReceipt: body.needReadReceipt ?? false,
         canIncludeExpansion: body.canIncludeExpansion ?? false,
         ...(directed ? { directedUserIds: directed } : {}),
+        ...(expansion ? { expansion } : {}),
       };
       if (data.seq !== null) await this.index(trx, data, stream);
       await appendToStream(trx, `conversation-${convId}`, head.version - 1, [newEvent('message.sent', data)], now);
@@ -100,12 +103,12 @@ export class SendMessageService {
     if (missing.length > 0) throw Errors.notFound('user');
   }
 
-  /** Every directed user must be a member of the group. */
-  private async assertMembers(groupId: string, userIds: string[]): Promise<void> {
-    const members = await this.membersAmong(groupId, userIds);
+  /** Every directed user must be in the conversation: a group member, or the private peer. */
+  private async assertMembers(type: number, targetId: string, userIds: string[]): Promise<void> {
+    const members = type === ConversationType.GROUP ? await this.membersAmong(targetId, userIds) : userIds.filter((id) => id === targetId);
     const outside = userIds.filter((id) => !members.includes(id));
     if (outside.length > 0) {
-      throw new AppError('DIRECTED_USER_NOT_MEMBER', 422, 'every directed user must be a member of the group', { userIds: outside });
+      throw new AppError('DIRECTED_USER_NOT_MEMBER', 422, 'every directed user must be in the conversation', { userIds: outside });
     }
   }
 

@@ -2,9 +2,11 @@ import { Migration } from 'kysely';
 import { writeSide } from './20261122000100_write_side';
 import { conversationsProjection } from './20261122000200_conversations_projection';
 import { messageLifecycle } from './20261122000300_message_lifecycle';
+import { messageExpansions } from './20261122000400_message_expansions';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_write_side': writeSide,
   '20261122000200_conversations_projection': conversationsProjection,
   '20261122000300_message_lifecycle': messageLifecycle,
+  '20261122000400_message_expansions': messageExpansions,
 };

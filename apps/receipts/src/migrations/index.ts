@@ -1,6 +1,8 @@
 import { Migration } from 'kysely';
-import { receiptMessages } from './20261122000100_receipt_messages';
+import { messagingView } from './20261122000100_messaging_view';
+import { readState } from './20261122000200_read_state';
 
 export const migrations: Record<string, Migration> = {
-  '20261122000100_receipt_messages': receiptMessages,
+  '20261122000100_messaging_view': messagingView,
+  '20261122000200_read_state': readState,
 };

@@ -29,6 +29,7 @@ export const MessageSentData = z.object({
   needReadReceipt: z.boolean(),
   canIncludeExpansion: z.boolean(),
   directedUserIds: z.array(EntityId).optional().describe('in a group: only these members (and the sender) get it'),
+  expansion: z.record(z.string(), z.string()).optional().describe('the initial expansion, when canIncludeExpansion'),
 });
 
 export const MessageRecalledData = z.object({

@@ -27,6 +27,8 @@ export interface MessageView {
   canIncludeExpansion: boolean;
   directedUserIds?: string[];
   recalled?: boolean;
+  /** A plain `{ key: value }` map, on messages sent with canIncludeExpansion. */
+  expansion?: Record<string, string>;
 }
 
 export interface ConversationView {

@@ -1,0 +1,51 @@
+import { EventData } from '@im/contracts';
+import { Projection } from '@im/eventstore';
+import { Transaction } from 'kysely';
+import { changeExpansion } from './expansion.store';
+
+/**
+ * Reactions to messaging that change expansions: a message's initial expansion becomes its
+ * first keys, and a recall takes its expansion away. Both go through `changeExpansion`, so
+ * each is announced by `expansion.updated`. Re-applying them changes nothing (a key that
+ * exists is not set again, an empty expansion is not cleared), so a rebuild re-announces nothing.
+ */
+export const expansionLifecycleProjection: Projection = {
+  name: 'expansion_lifecycle',
+  sources: ['messaging'],
+  tables: [],
+  async apply(trx, event) {
+    if (event.type === 'message.sent') return onSent(trx as Transaction<any>, event.data as EventData<'message.sent'>);
+    if (event.type === 'message.recalled') return onRecalled(trx as Transaction<any>, event.data as EventData<'message.recalled'>);
+  },
+};
+
+function refOf(m: EventData<'message.sent'> | EventData<'message.recalled'>) {
+  return {
+    conversationType: m.conversationType,
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    targetId: m.targetId,
+    directedUserIds: m.directedUserIds ?? null,
+  };
+}
+
+async function onSent(trx: Transaction<any>, m: EventData<'message.sent'>): Promise<void> {
+  if (!m.expansion || !m.canIncludeExpansion || m.seq === null) return;
+  const initial = m.expansion;
+  await changeExpansion(trx, { messageUId: m.messageUId, ref: refOf(m), operatorId: m.senderId, reason: 'initial', now: m.sentTime }, (current) => {
+    // Keys already written (a claim can overtake this reaction) keep their newer values.
+    const fresh = Object.entries(initial).filter(([k]) => !current.has(k));
+    return {
+      cleared: false,
+      removed: [],
+      set: Object.fromEntries(fresh.map(([k, v]) => [k, { value: v, version: 1 }])),
+      keyCountAfter: current.size + fresh.length,
+    };
+  });
+}
+
+async function onRecalled(trx: Transaction<any>, r: EventData<'message.recalled'>): Promise<void> {
+  await changeExpansion(trx, { messageUId: r.messageUId, ref: refOf(r), operatorId: r.operatorId, reason: 'recalled', now: r.recallTime }, (current) =>
+    current.size === 0 ? null : { cleared: true, removed: [], set: {}, keyCountAfter: 0 },
+  );
+}

@@ -1,0 +1,47 @@
+import { Errors, RpcParsed, RpcReply } from '@im/contracts';
+import { Clock, CLOCK, DB } from '@im/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely } from 'kysely';
+import { assertCanSee, ConversationRef } from '../messaging-view/access';
+import { planPatch } from './expansion.rules';
+import { changeExpansion, readKeys, toView } from './expansion.store';
+
+/** PATCH and GET of a message's expansion, for members of its conversation or the server key. */
+@Injectable()
+export class ExpansionsService {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async patch({ actor, messageUId, body }: RpcParsed<'expansions', 'expansions.patch'>): Promise<RpcReply<'expansions', 'expansions.patch'>> {
+    const ref = await this.visibleMessage(messageUId, actor);
+    if (!ref.canIncludeExpansion) throw Errors.unprocessable('EXPANSION_NOT_ALLOWED', 'the message was not sent with canIncludeExpansion: true');
+    const keys = await this.db.transaction().execute((trx) =>
+      changeExpansion(trx, { messageUId, ref, operatorId: actor.userId, reason: 'update', now: this.clock.now().getTime() }, (current) =>
+        planPatch(current, body, actor.isServer),
+      ),
+    );
+    return toView(keys);
+  }
+
+  async get({ actor, messageUId }: RpcParsed<'expansions', 'expansions.get'>): Promise<RpcReply<'expansions', 'expansions.get'>> {
+    await this.visibleMessage(messageUId, actor);
+    return toView(await readKeys(this.db, messageUId));
+  }
+
+  private async visibleMessage(messageUId: string, actor: Parameters<typeof assertCanSee>[2]): Promise<ConversationRef & { canIncludeExpansion: boolean }> {
+    const row = await this.db.selectFrom('message_refs').selectAll().where('message_uid', '=', messageUId).executeTakeFirst();
+    if (!row || row.recalled) throw Errors.notFound('message');
+    const ref = {
+      conversationType: row.conversation_type,
+      conversationId: row.conversation_id,
+      senderId: row.sender_id,
+      targetId: row.target_id,
+      directedUserIds: row.directed_user_ids,
+      canIncludeExpansion: row.can_include_expansion,
+    };
+    await assertCanSee(this.db, ref, actor, 'message');
+    return ref;
+  }
+}

@@ -1,0 +1,65 @@
+import { EventData } from '@im/contracts';
+import { Projection } from '@im/eventstore';
+import { Kysely } from 'kysely';
+
+type Sent = EventData<'message.sent'>;
+type Members = EventData<'group.members.added'>;
+
+/**
+ * What this service knows of messaging: stored messages (is the extensible flag set, who may see
+ * it, was it recalled), group membership and profile names. The flag is fixed at send.
+ */
+export const messagingViewProjection: Projection = {
+  name: 'message_refs',
+  sources: ['messaging'],
+  tables: ['message_refs', 'group_members', 'profiles'],
+  async apply(trx, event) {
+    switch (event.type) {
+      case 'message.sent':
+        return onSent(trx, event.data as Sent);
+      case 'message.recalled':
+        await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
+        return;
+      case 'group.members.added':
+        return onMembersAdded(trx, event.data as Members);
+      case 'group.members.removed': {
+        const e = event.data as Members;
+        await trx.deleteFrom('group_members').where('group_id', '=', e.groupId).where('user_id', 'in', e.userIds).execute();
+        return;
+      }
+      case 'user.upserted': {
+        const u = event.data as EventData<'user.upserted'>;
+        await trx.insertInto('profiles').values({ user_id: u.userId, name: u.name }).onConflict((oc) => oc.column('user_id').doUpdateSet({ name: u.name })).execute();
+        return;
+      }
+      default:
+        return;
+    }
+  },
+};
+
+async function onSent(trx: Kysely<any>, m: Sent): Promise<void> {
+  if (!m.isPersisted) return;
+  await trx
+    .insertInto('message_refs')
+    .values({
+      message_uid: m.messageUId,
+      conversation_id: m.conversationId,
+      conversation_type: m.conversationType,
+      target_id: m.targetId,
+      sender_id: m.senderId,
+      can_include_expansion: m.canIncludeExpansion,
+      sent_time: m.sentTime,
+      directed_user_ids: m.directedUserIds ?? null,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
+  await trx
+    .insertInto('group_members')
+    .values(e.userIds.map((user_id) => ({ group_id: e.groupId, user_id })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}

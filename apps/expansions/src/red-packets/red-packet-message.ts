@@ -1,0 +1,59 @@
+import { Actor, AppError } from '@im/contracts';
+import { RpcClient } from '@im/eventstore';
+import { packetExpansion } from './red-packet.decider';
+import { RedPacketRow } from './red-packet.repository';
+
+export const RED_PACKET_TYPE = 'app:red_packet';
+
+/**
+ * Talks to messaging for the red packet flow: registers `app:red_packet` (stored, counted) and
+ * sends the packet's message as its payer, with an idempotency key derived from the packet, so
+ * a retry after any failure sends it once.
+ */
+export class RedPacketMessenger {
+  private registered = false;
+
+  constructor(private readonly rpc: RpcClient) {}
+
+  async send(p: RedPacketRow): Promise<string> {
+    await this.ensureRegistered();
+    const actor: Actor = { userId: p.senderId, isServer: true };
+    const sent = await this.rpc.call('messaging', 'messages.send', {
+      actor,
+      idempotencyKey: `redpacket:${p.id}`,
+      body: {
+        conversationType: p.conversationType as 1 | 3,
+        targetId: p.targetId,
+        objectName: RED_PACKET_TYPE,
+        content: { redPacketId: p.id, greeting: p.greeting ?? '', currency: p.currency, mode: p.mode },
+        canIncludeExpansion: true,
+        expansion: packetExpansion({ count: p.count, totalAmount: p.totalAmount, claimedCount: 0, status: 'unclaimed' }),
+      },
+    });
+    return sent.messageUId;
+  }
+
+  /** Grey-bar notice visible to `userId` only: sent as them, directed to them. */
+  async notice(userId: string, conversationType: number, targetId: string, text: string, idempotencyKey: string): Promise<void> {
+    await this.rpc.call('messaging', 'messages.send', {
+      actor: { userId, isServer: true },
+      idempotencyKey,
+      body: { conversationType: conversationType as 1 | 3, targetId, objectName: 'RC:InfoNtf', content: { message: text }, directedUserIds: [userId] },
+    });
+  }
+
+  private async ensureRegistered(): Promise<void> {
+    if (this.registered) return;
+    await this.rpc.call('messaging', 'message-types.register', {
+      actor: { userId: null, isServer: true },
+      objectName: RED_PACKET_TYPE,
+      body: { isPersisted: true, isCounted: true, isStatus: false, pushContent: '[Red Packet]' },
+    });
+    this.registered = true;
+  }
+}
+
+/** A refusal from messaging that no retry will change (as opposed to it being unreachable). */
+export function isPermanent(e: unknown): boolean {
+  return e instanceof AppError && e.status >= 400 && e.status < 500;
+}

@@ -1,0 +1,148 @@
+import { EventData, newEvent, NewEvent } from '@im/contracts';
+import { appendToStream } from '@im/eventstore';
+import { CommonConfig } from '@im/db';
+import { Clock, CLOCK, CONFIG, DB, ServiceOptions, ServiceRuntime } from '@im/service-kit';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Kysely, sql, Transaction } from 'kysely';
+import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
+import { ReceiptMessage, toMessage } from '../view/receipt-messages';
+import { Counted, mergeRanges, sameCounts } from './counting.rules';
+import { countReaders } from './receipt-counter';
+
+/**
+ * Tells senders their new counts, coalesced. Reads and receipts only queue the seq ranges they
+ * touched (insert-only, so ten thousand readers of one message never contend on a row); one
+ * leader at a time takes what is queued, recounts each touched message once, stores the counts
+ * GET /v1/receipts answers from, and appends one `receipt.updated` per message whose counts
+ * changed, all in one transaction. It waits `flushIntervalMs` after each flush that did work,
+ * so a message gets at most one update per interval however fast it is being read.
+ */
+@Injectable()
+export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('receipts-flusher');
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: CommonConfig & { options: ServiceOptions },
+    @Inject(RECEIPTS_SETTINGS) private readonly settings: ReceiptsSettings,
+    private readonly runtime: ServiceRuntime,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.options.background === false) return;
+    this.running = true;
+    // Not before the migrations have run.
+    this.loop = this.runtime.ready.then(() => this.run());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let pause = this.settings.idlePollMs;
+      try {
+        if ((await this.flushOnce()) > 0) pause = this.settings.flushIntervalMs;
+      } catch (e) {
+        // A failed flush leaves its changes queued for the next one.
+        this.logger.warn(`flush failed: ${(e as Error).message}`);
+        pause = 500;
+      }
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, pause);
+      });
+    }
+  }
+
+  /** One flush; returns how many queued changes it took (0 when another replica is the leader). */
+  async flushOnce(): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const { rows: lock } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '.receipt-flusher', 0)) AS ok`.execute(trx);
+      if (!lock[0].ok) return 0;
+      const changes = await this.take(trx);
+      if (changes.length === 0) return 0;
+      const messages = await touchedMessages(trx, mergeRanges(changes));
+      if (messages.length > 0) await this.publish(trx, messages);
+      return changes.length;
+    });
+  }
+
+  private async take(trx: Transaction<any>): Promise<Array<{ conversationId: string; from: number; to: number }>> {
+    const { rows } = await sql<{ conversation_id: string; from_seq: number; to_seq: number }>`
+      DELETE FROM receipt_changes WHERE id IN (
+        SELECT id FROM receipt_changes ORDER BY id LIMIT ${this.settings.flushBatch} FOR UPDATE SKIP LOCKED)
+      RETURNING conversation_id, from_seq, to_seq`.execute(trx);
+    return rows.map((r) => ({ conversationId: r.conversation_id, from: Number(r.from_seq), to: Number(r.to_seq) }));
+  }
+
+  private async publish(trx: Transaction<any>, messages: ReceiptMessage[]): Promise<void> {
+    const counts = await countReaders(trx, messages);
+    const before = await storedCounts(trx, messages.map((m) => m.messageUId));
+    const changed = messages.filter((m) => !sameCounts(counts.get(m.messageUId)!, before.get(m.messageUId)));
+    if (changed.length === 0) return;
+    const now = this.clock.now();
+    await storeCounts(trx, changed.map((m) => [m.messageUId, counts.get(m.messageUId)!]), now.getTime());
+    const events: NewEvent[] = changed.map((m) => newEvent('receipt.updated', receiptUpdated(m, counts.get(m.messageUId)!)));
+    // One stream for all updates: only the leader appends to it, in flush order.
+    await appendToStream(trx, 'receipt-updates', 'any', events, now);
+  }
+}
+
+export function receiptUpdated(m: ReceiptMessage, c: Counted): EventData<'receipt.updated'> {
+  const base = {
+    messageUId: m.messageUId,
+    conversationId: m.conversationId,
+    conversationType: m.conversationType as EventData<'receipt.updated'>['conversationType'],
+    targetId: m.targetId,
+    senderId: m.senderId,
+  };
+  return m.conversationType === 3
+    ? { ...base, readCount: c.readCount, unreadCount: c.unreadCount }
+    : { ...base, isPeerRead: c.readCount > 0, timestamp: c.peerReadAt };
+}
+
+/** The messages collecting receipts whose seq falls in one of the merged ranges. */
+async function touchedMessages(trx: Transaction<any>, ranges: Map<string, Array<[number, number]>>): Promise<ReceiptMessage[]> {
+  const convs: string[] = [];
+  const froms: number[] = [];
+  const tos: number[] = [];
+  for (const [conv, list] of ranges) for (const [from, to] of list) convs.push(conv), froms.push(from), tos.push(to);
+  const { rows } = await sql<any>`
+    SELECT m.*, (m.need_read_receipt OR q.message_uid IS NOT NULL) AS receipts_on
+      FROM unnest(${convs}::text[], ${froms}::bigint[], ${tos}::bigint[]) AS r(conv, lo, hi)
+      JOIN receipt_messages m ON m.conversation_id = r.conv AND m.seq > r.lo AND m.seq <= r.hi
+      LEFT JOIN receipt_requests q ON q.message_uid = m.message_uid
+     WHERE NOT m.recalled AND (m.need_read_receipt OR q.message_uid IS NOT NULL)`.execute(trx);
+  return rows.map(toMessage);
+}
+
+export async function storedCounts(db: Kysely<any>, uids: string[]): Promise<Map<string, Counted>> {
+  if (uids.length === 0) return new Map();
+  const rows = await db.selectFrom('receipt_counts').selectAll().where('message_uid', 'in', uids).execute();
+  return new Map(
+    rows.map((r) => [r.message_uid, { readCount: r.read_count, unreadCount: r.unread_count, peerReadAt: r.peer_read_at === null ? null : Number(r.peer_read_at) }]),
+  );
+}
+
+async function storeCounts(trx: Transaction<any>, counts: Array<[string, Counted]>, now: number): Promise<void> {
+  await trx
+    .insertInto('receipt_counts')
+    .values(counts.map(([uid, c]) => ({ message_uid: uid, read_count: c.readCount, unread_count: c.unreadCount, peer_read_at: c.peerReadAt, updated_at: now })))
+    .onConflict((oc) =>
+      oc.column('message_uid').doUpdateSet((eb) => ({
+        read_count: eb.ref('excluded.read_count'),
+        unread_count: eb.ref('excluded.unread_count'),
+        peer_read_at: eb.ref('excluded.peer_read_at'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .execute();
+}

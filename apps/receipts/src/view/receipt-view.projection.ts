@@ -1,0 +1,111 @@
+import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
+import { Projection } from '@im/eventstore';
+import { Kysely, sql } from 'kysely';
+import { membersAtSend } from './membership.rules';
+
+type Sent = EventData<'message.sent'>;
+type Members = EventData<'group.members.added'>;
+
+/**
+ * What receipts needs to know of messaging: stored messages (seq, sender, who they were for)
+ * and group membership as seq intervals. One consumer applies the messaging stream in order,
+ * so "the members when it was sent" is the open intervals at the time message.sent is applied.
+ */
+export const receiptViewProjection: Projection = {
+  name: 'receipt_view',
+  sources: ['messaging'],
+  tables: ['receipt_messages', 'receipt_conversations', 'group_members', 'receipt_groups'],
+  async apply(trx, event: EventEnvelope) {
+    switch (event.type) {
+      case 'message.sent':
+        return onMessageSent(trx, event.data as Sent);
+      case 'message.recalled': {
+        const r = event.data as EventData<'message.recalled'>;
+        await trx.updateTable('receipt_messages').set({ recalled: true }).where('message_uid', '=', r.messageUId).execute();
+        return;
+      }
+      case 'group.members.added':
+        return onMembersAdded(trx, event.data as Members);
+      case 'group.members.removed':
+        return onMembersRemoved(trx, event.data as Members);
+      default:
+        return;
+    }
+  },
+};
+
+async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
+  if (m.seq === null) return;
+  await sql`
+    INSERT INTO receipt_conversations (conversation_id, conversation_type, last_seq)
+    VALUES (${m.conversationId}, ${m.conversationType}, ${m.seq})
+    ON CONFLICT (conversation_id) DO UPDATE SET last_seq = greatest(receipt_conversations.last_seq, excluded.last_seq)`.execute(trx);
+  const group = m.conversationType === ConversationType.GROUP && !m.directedUserIds ? await groupCount(trx, m.targetId, m.senderId) : null;
+  await trx
+    .insertInto('receipt_messages')
+    .values({
+      message_uid: m.messageUId,
+      conversation_id: m.conversationId,
+      conversation_type: m.conversationType,
+      target_id: m.targetId,
+      seq: m.seq,
+      sender_id: m.senderId,
+      need_read_receipt: m.needReadReceipt,
+      sent_time: m.sentTime,
+      directed_user_ids: m.directedUserIds ?? null,
+      member_count: membersAtSend(m.conversationType, m.directedUserIds, group),
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** The group's members now, and whether the sender is one of them. */
+async function groupCount(trx: Kysely<any>, groupId: string, senderId: string): Promise<{ members: number; senderIsMember: boolean }> {
+  const { rows } = await sql<{ members: number | null; sender: boolean }>`
+    SELECT (SELECT member_count FROM receipt_groups WHERE group_id = ${groupId}) AS members,
+           EXISTS (SELECT 1 FROM group_members WHERE group_id = ${groupId} AND user_id = ${senderId} AND left_seq IS NULL) AS sender`.execute(trx);
+  return { members: rows[0].members ?? 0, senderIsMember: rows[0].sender };
+}
+
+async function lastSeq(trx: Kysely<any>, groupId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('receipt_conversations')
+    .select('last_seq')
+    .where('conversation_id', '=', `${ConversationType.GROUP}:${groupId}`)
+    .executeTakeFirst();
+  return Number(row?.last_seq ?? 0);
+}
+
+/** A joiner is a member of the messages after the group's current seq; a duplicate join opens nothing. */
+async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
+  const joined = await lastSeq(trx, e.groupId);
+  const { rows } = await sql<{ user_id: string }>`
+    INSERT INTO group_members (group_id, user_id, joined_seq, left_seq)
+    SELECT ${e.groupId}, u.user_id, ${joined}, NULL
+      FROM unnest(${e.userIds}::text[]) AS u(user_id)
+     WHERE NOT EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = ${e.groupId} AND g.user_id = u.user_id AND g.left_seq IS NULL)
+    ON CONFLICT (group_id, user_id, joined_seq) DO UPDATE SET left_seq = NULL
+    RETURNING user_id`.execute(trx);
+  await bumpMembers(trx, e.groupId, rows.length);
+}
+
+/** A leaver stays a member of every message up to the group's current seq. */
+async function onMembersRemoved(trx: Kysely<any>, e: Members): Promise<void> {
+  const left = await lastSeq(trx, e.groupId);
+  const closed = await trx
+    .updateTable('group_members')
+    .set({ left_seq: left })
+    .where('group_id', '=', e.groupId)
+    .where('user_id', 'in', e.userIds)
+    .where('left_seq', 'is', null)
+    .returning('user_id')
+    .execute();
+  await bumpMembers(trx, e.groupId, -closed.length);
+}
+
+async function bumpMembers(trx: Kysely<any>, groupId: string, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await sql`
+    INSERT INTO receipt_groups (group_id, member_count) VALUES (${groupId}, ${delta})
+    ON CONFLICT (group_id) DO UPDATE SET member_count = receipt_groups.member_count + ${delta}`.execute(trx);
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { ConversationTypeSchema, EntityId } from './ids';
+
+/** Message expansion limits (seed: red packet use case; RongCloud's message expansion). */
+export const EXPANSION_KEY = /^[A-Za-z0-9_+=-]{1,32}$/;
+export const MAX_EXPANSION_VALUE = 4096;
+export const MAX_KEYS_PER_CALL_USER = 20;
+export const MAX_KEYS_PER_CALL_SERVER = 100;
+export const MAX_KEYS_PER_MESSAGE = 300;
+
+const ExpansionKey = z.string().regex(EXPANSION_KEY, 'keys are 1-32 characters of A-Z a-z 0-9 _ + = -');
+const ExpansionValue = z.string().max(MAX_EXPANSION_VALUE, `values are at most ${MAX_EXPANSION_VALUE} characters`);
+export const ExpansionMap = z.record(ExpansionKey, ExpansionValue);
+
+export const PatchExpansionBody = z
+  .strictObject({
+    set: ExpansionMap.optional(),
+    remove: z.array(ExpansionKey).max(MAX_KEYS_PER_MESSAGE).optional(),
+    clear: z.boolean().optional(),
+    expectedVersions: z.record(ExpansionKey, z.number().int().min(0)).optional(),
+  })
+  .refine((b) => b.set !== undefined || b.remove !== undefined || b.clear === true, {
+    message: 'give set, remove or clear',
+    path: ['set'],
+  });
+export type PatchExpansionBody = z.infer<typeof PatchExpansionBody>;
+
+/** Red packets: amounts are integers in minor units. */
+export const MAX_RED_PACKET_AMOUNT = 1_000_000_000_000;
+export const MAX_RED_PACKET_SHARES = 10_000;
+export const DEFAULT_RED_PACKET_TTL_SECONDS = 24 * 3600;
+
+export const CreateRedPacketBody = z.strictObject({
+  conversationType: ConversationTypeSchema,
+  targetId: EntityId,
+  totalAmount: z.number().int().min(1).max(MAX_RED_PACKET_AMOUNT),
+  count: z.number().int().min(1).max(MAX_RED_PACKET_SHARES),
+  mode: z.enum(['random', 'fixed']),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'currency is an ISO 4217 code such as CNY'),
+  greeting: z.string().max(128).optional(),
+  receiverIds: z.array(EntityId).min(1).max(MAX_RED_PACKET_SHARES).optional(),
+  expiresInSeconds: z.number().int().min(1).max(DEFAULT_RED_PACKET_TTL_SECONDS).optional(),
+});
+export type CreateRedPacketBody = z.infer<typeof CreateRedPacketBody>;
+
+export const RedPacketId = z.string().regex(/^rp_[0-9a-z]{8,40}$/, 'a red packet id looks like rp_...');
