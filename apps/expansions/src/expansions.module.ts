@@ -17,6 +17,7 @@ import { expansionsRpc } from './expansions.rpc';
 import { messagingViewProjection } from './messaging-view/messaging-view.projection';
 import { migrations } from './migrations';
 import { claimNoticesProjection } from './red-packets/claim-notices.projection';
+import { packetExpansionProjection } from './red-packets/red-packet-expansion';
 import { EXPIRY_SCAN_MS, RedPacketExpiryWorker } from './red-packets/expiry.worker';
 import { RedPacketMessenger } from './red-packets/red-packet-message';
 import { cryptoRandom, RANDOM, RED_PACKET_MESSENGER, RedPacketsService } from './red-packets/red-packets.service';
@@ -24,7 +25,7 @@ import { cryptoRandom, RANDOM, RED_PACKET_MESSENGER, RedPacketsService } from '.
 export const expansionsDefinition: ServiceDefinition = {
   service: 'expansions',
   migrations,
-  projections: [messagingViewProjection, expansionLifecycleProjection],
+  projections: [messagingViewProjection, expansionLifecycleProjection, packetExpansionProjection],
 };
 
 export interface ExpansionsSettings {

@@ -25,8 +25,12 @@ export async function changeExpansion(
   decide: (current: Map<string, KeyState>) => ExpansionPlan | null,
 ): Promise<Map<string, KeyState>> {
   const uid = change.messageUId;
-  await sql`INSERT INTO expansion_heads (message_uid, version, key_count) VALUES (${uid}, 0, 0) ON CONFLICT DO NOTHING`.execute(trx);
-  const head = await trx.selectFrom('expansion_heads').select('version').where('message_uid', '=', uid).forUpdate().executeTakeFirstOrThrow();
+  // Creates the head or takes its row lock, in one statement.
+  const { rows } = await sql<{ version: number }>`
+    INSERT INTO expansion_heads (message_uid, version, key_count) VALUES (${uid}, 0, 0)
+    ON CONFLICT (message_uid) DO UPDATE SET version = expansion_heads.version
+    RETURNING version`.execute(trx);
+  const head = rows[0];
   const current = await readKeys(trx, uid);
   const plan = decide(current);
   if (!plan || isEmptyPlan(plan)) return current;
@@ -63,7 +67,14 @@ export async function changeExpansion(
     reason: change.reason,
   };
   await appendToStream(trx, `expansion-${uid}`, version - 1, [newEvent('expansion.updated', data)], new Date(change.now));
-  return readKeys(trx, uid);
+  return afterPlan(current, plan, change.now);
+}
+
+function afterPlan(current: Map<string, KeyState>, plan: ExpansionPlan, now: number): Map<string, KeyState> {
+  const after = new Map(plan.cleared ? [] : current);
+  plan.removed.forEach((k) => after.delete(k));
+  for (const [k, s] of Object.entries(plan.set)) after.set(k, { value: s.value, version: s.version, ts: now });
+  return after;
 }
 
 export async function readKeys(db: Kysely<any>, messageUId: string): Promise<Map<string, KeyState>> {

@@ -3,7 +3,6 @@ import { appendToStream } from '@im/eventstore';
 import { Transaction } from 'kysely';
 import { decideExpiry } from './red-packet.decider';
 import { claimsOf, loadPacket } from './red-packet.repository';
-import { updatePacketExpansion } from './red-packet-expansion';
 
 /**
  * Expires one packet and refunds its unclaimed rest, exactly once: under the packet's row lock,
@@ -41,6 +40,5 @@ export async function expirePacket(trx: Transaction<any>, id: string, now: numbe
     ],
     new Date(now),
   );
-  await updatePacketExpansion(trx, p, { claimedCount: claimed, status: 'expired' }, now);
   return decision.refund;
 }

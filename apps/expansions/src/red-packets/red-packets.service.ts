@@ -6,7 +6,6 @@ import { Kysely, Transaction } from 'kysely';
 import { randomBytes, randomInt } from 'node:crypto';
 import { assertCanSee, canSee, isGroupMember } from '../messaging-view/access';
 import { assertCreatable, decideClaim } from './red-packet.decider';
-import { updatePacketExpansion } from './red-packet-expansion';
 import { isPermanent, RedPacketMessenger } from './red-packet-message';
 import { bestLuckOf, claimsOf, loadPacket, packetRef, RedPacketRow } from './red-packet.repository';
 import { expirePacket } from './red-packet-expiry';
@@ -24,8 +23,8 @@ function actingUser(actor: { userId: string | null }): string {
 
 /**
  * Red packets: create (exactly once per payment id), claim (serialised on the packet's row,
- * at most once per user by the claims table's key), and read. Each change appends its events
- * and updates the message expansion in the same transaction.
+ * at most once per user by the claims table's key), and read. A claim's transaction holds the
+ * packet's lock for four statements; the message expansion follows from its events.
  */
 @Injectable()
 export class RedPacketsService {
@@ -47,10 +46,12 @@ export class RedPacketsService {
 
   async claim({ actor, redPacketId }: RpcParsed<'expansions', 'redpackets.claim'>): Promise<RpcReply<'expansions', 'redpackets.claim'>> {
     const userId = actingUser(actor);
+    // Who may see it does not change under the lock: check before taking it, to keep it short.
+    const seen = await loadPacket(this.db, redPacketId);
+    if (!seen || !(await canSee(this.db, packetRef(seen), userId))) throw Errors.notFound('red packet');
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now().getTime();
-      const p = await loadPacket(trx, redPacketId, true);
-      if (!p || !(await canSee(trx, packetRef(p), userId))) throw Errors.notFound('red packet');
+      const p = (await loadPacket(trx, redPacketId, true))!;
       const existing = await trx
         .selectFrom('red_packet_claims')
         .select(['amount', 'claimed_at'])
@@ -215,6 +216,5 @@ export class RedPacketsService {
       .where('red_packet_id', '=', p.id)
       .execute();
     await appendToStream(trx, `redpacket-${p.id}`, p.version, events, new Date(now));
-    await updatePacketExpansion(trx, p, { claimedCount: p.count - d.remainingCount, status: d.status }, now);
   }
 }
