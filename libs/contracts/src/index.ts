@@ -10,3 +10,4 @@ export * from './subjects';
 export * from './validation';
 export * from './expansions-api';
 export * from './receipts-api';
+export * from './actor';

@@ -1,4 +1,4 @@
-import { AppError, conversationId, DEFAULT_RED_PACKET_TTL_SECONDS, Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
+import { actingUser, AppError, conversationId, DEFAULT_RED_PACKET_TTL_SECONDS, Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
@@ -15,11 +15,6 @@ export const RANDOM = Symbol('RANDOM');
 
 /** Uniform floats in [0, 1) from the crypto generator: shares nobody can predict. */
 export const cryptoRandom = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
-
-function actingUser(actor: { userId: string | null }): string {
-  if (actor.userId) return actor.userId;
-  throw Errors.validation([{ path: 'X-User-Id', message: 'required with the server key' }], 'X-User-Id header is required');
-}
 
 /**
  * Red packets: create (exactly once per payment id), claim (serialised on the packet's row,

@@ -13,11 +13,7 @@ import {
 
 /** Pure rules of sending a message: no I/O, so each is unit-tested on its own. */
 
-/** The user a call acts as: the token's user, or `X-User-Id` with the server key. */
-export function actingUser(actor: Actor): string {
-  if (actor.userId) return actor.userId;
-  throw Errors.validation([{ path: 'X-User-Id', message: 'required with the server key' }], 'X-User-Id header is required');
-}
+export { actingUser } from '@im/contracts';
 
 export function assertSupportedConversation(type: number): void {
   if (!SUPPORTED_CONVERSATION_TYPES.includes(type)) {
