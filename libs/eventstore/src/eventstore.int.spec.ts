@@ -120,6 +120,18 @@ describe('event store plumbing', () => {
     await b.stop();
   });
 
+  it('reconnects and resumes when its database connection is killed', async () => {
+    const r = relay();
+    await r.start();
+    await drained();
+    const before = await streamMessages();
+    // Every other backend of this database goes, the relay's listening connection with them.
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`.execute(db);
+    await db.transaction().execute((trx) => appendToStream(trx, 'after-restart', 0, [user(50)], new Date()));
+    await eventually(async () => expect(await streamMessages()).toBe(before + 1), 5_000);
+    await r.stop();
+  });
+
   describe('projection consumer', () => {
     const projection: Projection = {
       name: 'seen_users',

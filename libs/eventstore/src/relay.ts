@@ -39,13 +39,30 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.running = true;
+    await this.connect();
+    this.schedule(0);
+  }
+
+  /**
+   * The relay's own connection: it listens, and holds the leader's advisory lock. When it
+   * breaks (a database restart), leadership is gone with it; the next tick connects again and
+   * competes anew, and the checkpoint in the table says where to resume.
+   */
+  private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.opts.databaseUrl, options: `-c search_path=${this.opts.schema}` });
-    client.on('error', (e) => this.opts.logger?.warn(`relay connection error: ${e.message}`));
+    client.on('error', (e) => {
+      this.opts.logger?.warn(`relay connection error: ${e.message}`);
+      if (this.client === client) this.client = undefined;
+      this.leader = false;
+    });
+    client.on('end', () => {
+      if (this.client === client) this.client = undefined;
+      this.leader = false;
+    });
     client.on('notification', () => this.wake());
     await client.connect();
     await client.query(`LISTEN ${this.opts.notifyChannel}`);
     this.client = client;
-    this.schedule(0);
   }
 
   async stop(): Promise<void> {
@@ -83,6 +100,7 @@ export class OutboxRelay {
   }
 
   private async tick(): Promise<void> {
+    if (!this.client) await this.connect();
     if (!(await this.ensureLeader())) return this.schedule(this.opts.pollMs ?? 500);
     const blocked = await this.drain();
     // Committed events held back by an older running transaction: look again very soon.
