@@ -6,6 +6,8 @@ export interface GatewayConfig extends CommonConfig {
   apiKey: string;
   tokenSecret: string;
   tokenTtlSeconds: number;
+  /** SSE comment lines this often keep idle streams open through proxies. */
+  heartbeatMs: number;
 }
 
 const DEV_API_KEY = 'dev-server-key';
@@ -21,6 +23,7 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     ...commonConfig(env),
     port: Number(env.PORT ?? 3000),
     tokenTtlSeconds: 30 * 24 * 3600,
+    heartbeatMs: Number(env.STREAM_HEARTBEAT_MS ?? 15_000),
     ...overrides,
     apiKey,
     tokenSecret,

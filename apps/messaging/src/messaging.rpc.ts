@@ -39,5 +39,6 @@ export function messagingRpc(
     'message-types.register': (r) => types.register(r),
     'conversations.list': (r) => conversations.list(r),
     'conversations.history': (r) => conversations.history(r),
+    'conversations.unreadTotals': (r) => conversations.unreadTotals(r),
   };
 }

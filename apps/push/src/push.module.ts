@@ -1,24 +1,90 @@
-import { RpcHandlers } from '@im/eventstore';
-import { RPC_HANDLERS, ServiceDefinition, ServiceKitModule, ServiceOptions, ServiceRuntime } from '@im/service-kit';
-import { DynamicModule, Module } from '@nestjs/common';
+import { Subjects } from '@im/contracts';
+import { Nats, RpcClient } from '@im/eventstore';
+import { ensureDeliveryStream, PresenceBoard } from '@im/realtime';
+import {
+  Clock,
+  CLOCK,
+  EXTRA_PROJECTIONS,
+  NATS,
+  RPC_HANDLERS,
+  ServiceDefinition,
+  ServiceKitModule,
+  ServiceOptions,
+  ServiceRuntime,
+  SUBJECTS,
+} from '@im/service-kit';
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DevicesService } from './devices/devices.service';
+import { DeliveryPublisher } from './fanout/delivery-publisher';
+import { fanoutReaction } from './fanout/fanout.reaction';
 import { migrations } from './migrations';
-import { pushCandidatesProjection } from './push-candidates.projection';
+import { NotificationsService } from './notifications/notifications.service';
+import { pushRpc } from './push.rpc';
+import { PUSH_SETTINGS, PushSettings, pushSettings } from './push.settings';
+import { Badges } from './pushes/badges';
+import { pushPlannerReaction } from './pushes/push-planner.reaction';
+import { PushTransport } from './pushes/push-transport';
+import { PUSH_BADGES, PUSH_PRESENCE, PUSH_TRANSPORT, PushWorker } from './pushes/push.worker';
+import { PushesQueries } from './pushes/pushes.queries';
+import { pushViewProjection } from './view/push-view.projection';
 
 export const pushDefinition: ServiceDefinition = {
   service: 'push',
   migrations,
-  projections: [pushCandidatesProjection],
+  projections: [pushViewProjection],
 };
 
-const handlers: RpcHandlers<'push'> = {};
+const DELIVERY_PUBLISHER = Symbol('DELIVERY_PUBLISHER');
+
+/** Presence is heard from the gateways before the reactions start consuming. */
+async function startPresence(nats: Nats, subjects: Subjects): Promise<PresenceBoard> {
+  const board = new PresenceBoard(nats.nc, subjects);
+  board.start();
+  await board.settled(100);
+  return board;
+}
+
+function reactions(publisher: DeliveryPublisher, presence: PresenceBoard, subjects: Subjects, settings: PushSettings, clock: Clock) {
+  const now = () => clock.now().getTime();
+  return [
+    fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
+    pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs }),
+  ];
+}
 
 @Module({})
-export class PushModule {
-  static register(options: ServiceOptions = {}): DynamicModule {
+export class PushModule implements OnApplicationShutdown {
+  constructor(@Inject(PUSH_PRESENCE) private readonly presence: PresenceBoard) {}
+
+  static register(options: ServiceOptions = {}, settings: Partial<PushSettings> = {}): DynamicModule {
     return {
       module: PushModule,
       imports: [ServiceKitModule.forService(pushDefinition, options)],
-      providers: [ServiceRuntime, { provide: RPC_HANDLERS, useValue: handlers }],
+      providers: [
+        ServiceRuntime,
+        DevicesService,
+        NotificationsService,
+        PushesQueries,
+        PushWorker,
+        { provide: PUSH_SETTINGS, useFactory: () => pushSettings(process.env, settings) },
+        { provide: PUSH_PRESENCE, useFactory: startPresence, inject: [NATS, SUBJECTS] },
+        {
+          provide: DELIVERY_PUBLISHER,
+          useFactory: async (nats: Nats, subjects: Subjects) => {
+            await ensureDeliveryStream(nats.jsm, subjects);
+            return new DeliveryPublisher(nats, subjects);
+          },
+          inject: [NATS, SUBJECTS],
+        },
+        { provide: PUSH_TRANSPORT, useFactory: (s: PushSettings) => new PushTransport(s.vapid, s.timeoutMs, s.concurrency), inject: [PUSH_SETTINGS] },
+        { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(new RpcClient(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
+        { provide: EXTRA_PROJECTIONS, useFactory: reactions, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
+        { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries] },
+      ],
     };
+  }
+
+  onApplicationShutdown(): void {
+    this.presence.stop();
   }
 }

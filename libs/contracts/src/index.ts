@@ -10,4 +10,5 @@ export * from './subjects';
 export * from './validation';
 export * from './expansions-api';
 export * from './receipts-api';
+export * from './push-api';
 export * from './actor';

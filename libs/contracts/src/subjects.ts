@@ -33,8 +33,43 @@ export class Subjects {
     return this.rpc(service, 'health');
   }
 
+  /**
+   * Per-user delivery for the real-time stream. A user id may hold characters a subject token
+   * cannot ('.'), so the token is the id in base64url.
+   */
+  deliver(userId: string): string {
+    return `${this.prefix}.deliver.${userToken(userId)}`;
+  }
+
+  /** The stream of per-user deliveries: its sequence is the SSE event id, so a device can resume. */
+  deliveryStream(): string {
+    return `${this.prefix}_delivery`.toUpperCase().replace(/-/g, '_');
+  }
+
+  deliveryWildcard(): string {
+    return `${this.prefix}.deliver.*`;
+  }
+
+  /** Status messages: live only, never stored, never replayed. */
+  live(userId: string): string {
+    return `${this.prefix}.live.${userToken(userId)}`;
+  }
+
+  /** Gateways announce which users have live streams (see libs/realtime presence). */
+  presence(): string {
+    return `${this.prefix}.presence`;
+  }
+
+  presenceSync(): string {
+    return `${this.prefix}.presence.sync`;
+  }
+
   /** Durable consumer names are per projection; they must be unique within a stream only. */
   durable(consumerService: ServiceName, projection: string): string {
     return `${consumerService}_${projection}`.replace(/[^A-Za-z0-9_-]/g, '_');
   }
+}
+
+export function userToken(userId: string): string {
+  return Buffer.from(userId, 'utf8').toString('base64url');
 }

@@ -12,7 +12,11 @@ export interface DbOptions {
 }
 
 export function createPool({ url, schema, poolSize = 10 }: DbOptions): Pool {
-  return new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+  const pool = new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+  // An idle connection dropped by the server (a restart) is discarded by the pool; without a
+  // listener its error would crash the process.
+  pool.on('error', (e) => console.warn(`[db ${schema}] idle connection lost: ${e.message}`));
+  return pool;
 }
 
 export function createDb<DB>(options: DbOptions): Kysely<DB> {

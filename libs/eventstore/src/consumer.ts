@@ -147,7 +147,8 @@ export class ProjectionConsumer {
   private async applyBatch(batch: JsMsg[]): Promise<{ done: JsMsg[]; early: JsMsg[] }> {
     const { projection } = this.o;
     return this.o.db.transaction().execute(async (trx) => {
-      let last = await this.checkpoint(trx);
+      const start = await this.checkpoint(trx);
+      let last = start;
       const done: JsMsg[] = [];
       const early: JsMsg[] = [];
       for (const msg of batch) {
@@ -160,24 +161,26 @@ export class ProjectionConsumer {
           early.push(msg);
           continue;
         }
-        await projection.apply(trx, msg.json());
+        await projection.apply(trx, msg.json(), { stream: this.stream, streamSequence: seq });
         last = seq;
         done.push(msg);
       }
-      await this.saveCheckpoint(trx, last);
+      if (last !== start) await this.advanceCheckpoint(trx, start, last);
       return { done, early };
     });
   }
 
   /**
-   * The last applied sequence, locked for this transaction so two replicas never apply the
-   * same event. With no checkpoint yet, the projection starts just before the stream's first
-   * message (the stream may have been trimmed); inserting it first makes the lock race-free.
+   * The last applied sequence, read without a lock: a transaction that has written nothing
+   * holds back no one, and the relays of every service publish only what is older than the
+   * oldest writing transaction. A reaction that calls out (NATS, another service) before its
+   * first write therefore delays nobody. With no checkpoint yet, the projection starts just
+   * before the stream's first message (the stream may have been trimmed).
    */
   private async checkpoint(trx: Kysely<any>): Promise<number> {
     const select = () => sql<{ stream_sequence: number }>`
       SELECT stream_sequence FROM projection_checkpoints
-       WHERE projection = ${this.o.projection.name} AND stream = ${this.stream} FOR UPDATE`.execute(trx);
+       WHERE projection = ${this.o.projection.name} AND stream = ${this.stream}`.execute(trx);
     let row = (await select()).rows[0];
     if (!row) {
       const info = await this.o.jsm.streams.info(this.stream);
@@ -190,11 +193,16 @@ export class ProjectionConsumer {
     return Number(row.stream_sequence);
   }
 
-  private async saveCheckpoint(trx: Kysely<any>, seq: number): Promise<void> {
-    await sql`
-      INSERT INTO projection_checkpoints (projection, stream, stream_sequence, updated_at)
-      VALUES (${this.o.projection.name}, ${this.stream}, ${seq}, now())
-      ON CONFLICT (projection, stream) DO UPDATE SET stream_sequence = excluded.stream_sequence, updated_at = now()`.execute(trx);
+  /**
+   * Compare-and-set at commit: if another replica (or a rebuild) moved the checkpoint since we
+   * read it, this batch's writes roll back and it is retried, so no event is applied twice.
+   */
+  private async advanceCheckpoint(trx: Kysely<any>, from: number, to: number): Promise<void> {
+    const { rows } = await sql`
+      UPDATE projection_checkpoints SET stream_sequence = ${to}, updated_at = now()
+       WHERE projection = ${this.o.projection.name} AND stream = ${this.stream} AND stream_sequence = ${from}
+      RETURNING stream_sequence`.execute(trx);
+    if (rows.length === 0) throw new Error(`checkpoint of ${this.o.projection.name} moved past ${from} meanwhile`);
   }
 }
 

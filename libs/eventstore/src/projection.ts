@@ -12,5 +12,11 @@ export interface Projection {
   sources: ServiceName[];
   /** The tables it owns; a rebuild empties exactly these. */
   tables: string[];
-  apply(trx: Kysely<any>, event: EventEnvelope): Promise<void>;
+  apply(trx: Kysely<any>, event: EventEnvelope, meta: ApplyMeta): Promise<void>;
+}
+
+/** Where the event sits in the stream being consumed (a reaction may wait for another projection to reach it). */
+export interface ApplyMeta {
+  stream: string;
+  streamSequence: number;
 }

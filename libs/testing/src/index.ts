@@ -1,3 +1,4 @@
 export * from './http';
 export * from './stack';
 export * from './test-env';
+export * from './sse';

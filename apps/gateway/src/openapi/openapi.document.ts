@@ -13,6 +13,9 @@ import {
   UpsertUserBody,
 } from '@im/contracts';
 import { z } from 'zod';
+import { StreamQuery } from '../stream/stream.controller';
+import { MarkReadBody, ReadersQuery, ReceiptsQuery, SendReceiptsBody, UserSettingsBody } from '@im/contracts';
+import { AdminPushesQuery, NotificationBody, RegisterDeviceBody } from '@im/contracts';
 
 type Auth = 'public' | 'server' | 'user' | 'any';
 
@@ -47,8 +50,21 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/v1/red-packets/{redPacketId}/claims', summary: 'Claim a share', auth: 'any', success: 200, errors: [401, 403, 404, 409, 410] },
   { method: 'get', path: '/v1/red-packets/{redPacketId}', summary: 'A red packet: totals, remaining, claims, best luck, your claim', auth: 'any', success: 200, errors: [401, 404] },
   { method: 'put', path: '/v1/message-types/{objectName}', summary: 'Register a custom message type', auth: 'server', body: RegisterMessageTypeBody, success: 200, errors: [400, 401, 403] },
+  { method: 'get', path: '/v1/stream', summary: 'Server-Sent Events for one device (deviceId); resume with Last-Event-ID', auth: 'any', query: StreamQuery, success: 200, errors: [400, 401] },
   { method: 'get', path: '/v1/conversations', summary: "The caller's conversations, most recently active first", auth: 'any', query: ConversationListQuery, success: 200, errors: [400, 401] },
   { method: 'get', path: '/v1/conversations/{type}/{targetId}/messages', summary: 'History, newest first, paged by seq', auth: 'any', query: HistoryQuery, success: 200, errors: [400, 401, 404, 422] },
+  { method: 'post', path: '/v1/conversations/{type}/{targetId}/read', summary: 'Move your read position forward (default: the latest message); an older seq is a no-op', auth: 'any', body: MarkReadBody, success: 200, errors: [400, 401, 404, 422] },
+  { method: 'post', path: '/v1/receipts', summary: 'Send read receipts for up to 100 messages of others that collect them (all or nothing)', auth: 'any', body: SendReceiptsBody, success: 200, errors: [400, 401, 404, 422] },
+  { method: 'get', path: '/v1/receipts', summary: 'Receipts of your own messages: { readCount, unreadCount } in groups, { isPeerRead, timestamp } in private', auth: 'any', query: ReceiptsQuery, success: 200, errors: [400, 401, 404, 422] },
+  { method: 'post', path: '/v1/messages/{messageUId}/receipt-request', summary: 'Turn receipts on for a message you sent (RC:RRReqMsg); idempotent', auth: 'any', success: 200, errors: [400, 401, 404] },
+  { method: 'get', path: '/v1/messages/{messageUId}/readers', summary: 'Who has (filter=read) or has not (filter=unread) read your message, paged by cursor', auth: 'any', query: ReadersQuery, success: 200, errors: [400, 401, 404, 422] },
+  { method: 'get', path: '/v1/users/me/settings', summary: 'Your read-receipt setting', auth: 'any', success: 200, errors: [400, 401] },
+  { method: 'put', path: '/v1/users/me/settings', summary: 'readReceipts: false stops reporting your reads to others (your own counts still clear)', auth: 'any', body: UserSettingsBody, success: 200, errors: [400, 401] },
+  { method: 'post', path: '/v1/devices', summary: 'Register a push device: a signed webhook or a Web Push subscription (same deviceId again replaces it)', auth: 'any', body: RegisterDeviceBody, success: 201, errors: [400, 401, 422] },
+  { method: 'get', path: '/v1/devices/webpush-key', summary: 'The VAPID public key (applicationServerKey) for Web Push subscriptions', auth: 'any', success: 200, errors: [401] },
+  { method: 'delete', path: '/v1/devices/{deviceId}', summary: 'Remove a push device', auth: 'any', success: 200, errors: [400, 401, 404] },
+  { method: 'put', path: '/v1/conversations/{type}/{targetId}/notification', summary: 'Mute or unmute a conversation (a muted one pushes only mentions)', auth: 'any', body: NotificationBody, success: 200, errors: [400, 401, 404, 422] },
+  { method: 'get', path: '/v1/admin/pushes', summary: "A user's pushes, newest first, with every attempt (sent, retried, failed, skipped)", auth: 'server', query: AdminPushesQuery, success: 200, errors: [400, 401, 403] },
 ];
 
 const ErrorSchema = {

@@ -7,7 +7,21 @@ import { isGroupMember } from '../groups/groups.service';
 import { missingUsers } from '../users/users.service';
 import { actingUser, assertSupportedConversation } from '../messages/message.rules';
 
-/** Reads of the conversations projection: the caller's list, and one conversation's history. */
+/**
+ * A member's unread count in one conversation (`cm` joined to its `c`): counted messages after
+ * the read position, minus their own, minus recalled ones, plus directed ones addressed to them.
+ */
+const UNREAD = sql`
+  greatest(c.counted_total - cm.read_counted - cm.own_after_read, 0)
+    - (SELECT count(*) FROM recalled_counted r
+        WHERE r.conversation_id = cm.conversation_id AND r.seq > cm.read_seq AND r.sender_id <> cm.user_id)
+    + (SELECT count(*) FROM directed_marks d
+        WHERE d.conversation_id = cm.conversation_id AND d.user_id = cm.user_id AND d.seq > cm.read_seq)`;
+
+/** How long `unreadTotals` waits for the projection to reach the message it was asked about. */
+const CATCH_UP_MS = 1000;
+
+/** Reads of the conversations projection: the caller's list, one conversation's history, unread totals. */
 @Injectable()
 export class ConversationsQueries {
   constructor(@Inject(DB) private readonly db: Kysely<any>) {}
@@ -25,11 +39,7 @@ export class ConversationsQueries {
       SELECT cm.conversation_type, cm.target_id, cm.read_seq,
              CASE WHEN cm.last_directed_seq > coalesce((c.last_message->>'seq')::bigint, 0)
                   THEN cm.last_directed ELSE c.last_message END AS last_message,
-             greatest(c.counted_total - cm.read_counted - cm.own_after_read, 0)
-               - (SELECT count(*) FROM recalled_counted r
-                   WHERE r.conversation_id = cm.conversation_id AND r.seq > cm.read_seq AND r.sender_id <> ${userId})
-               + (SELECT count(*) FROM directed_marks d
-                   WHERE d.conversation_id = cm.conversation_id AND d.user_id = ${userId} AND d.seq > cm.read_seq) AS unread,
+             ${UNREAD} AS unread,
              (SELECT count(*) FROM mentions mn
                WHERE mn.conversation_id = cm.conversation_id AND mn.seq > cm.read_seq
                  AND (mn.user_id = ${userId} OR mn.user_id IS NULL) AND mn.sender_id <> ${userId}) AS mentioned
@@ -49,6 +59,30 @@ export class ConversationsQueries {
         muted: false,
       })),
     };
+  }
+
+  /** Each user's unread count over all their conversations: the push badge. */
+  async unreadTotals(req: RpcParsed<'messaging', 'conversations.unreadTotals'>): Promise<{ totals: Record<string, number> }> {
+    if (!req.actor.isServer) throw Errors.forbidden('unread totals are for the server');
+    if (req.after) await this.caughtUp(req.after.conversationId, req.after.seq);
+    const { rows } = await sql<{ user_id: string; total: string }>`
+      SELECT cm.user_id, sum(greatest(${UNREAD}, 0)) AS total
+        FROM conversation_members cm
+        JOIN conversations c ON c.conversation_id = cm.conversation_id
+       WHERE cm.user_id = ANY(${req.userIds}::text[])
+       GROUP BY cm.user_id`.execute(this.db);
+    const totals: Record<string, number> = Object.fromEntries(req.userIds.map((u) => [u, 0]));
+    for (const r of rows) totals[r.user_id] = Number(r.total);
+    return { totals };
+  }
+
+  private async caughtUp(conversationId: string, seq: number): Promise<void> {
+    const deadline = Date.now() + CATCH_UP_MS;
+    while (Date.now() < deadline) {
+      const c = await this.db.selectFrom('conversations').select('last_seq').where('conversation_id', '=', conversationId).executeTakeFirst();
+      if (c && Number(c.last_seq) >= seq) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async history(req: RpcParsed<'messaging', 'conversations.history'>): Promise<{ messages: MessageView[] }> {

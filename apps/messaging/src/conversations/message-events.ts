@@ -72,18 +72,34 @@ export async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
       directed_user_ids: m.directedUserIds ?? null,
     })
     .execute();
-  if (sharedCount) await bumpOwn(trx, m.conversationId, m.senderId);
+  if (sharedCount) await bumpOwn(trx, m.conversationId, m.senderId, m.seq);
+  if (sharedCount) await countReadAhead(trx, m.conversationId, m.seq);
   if (m.directedUserIds) await recordDirected(trx, m, m.directedUserIds);
   await recordMention(trx, m);
 }
 
-/** The sender's own message is not unread for the sender. */
-async function bumpOwn(trx: Kysely<any>, conversationId: string, userId: string): Promise<void> {
+/** The sender's own message is not unread for the sender (unless their position is already past it). */
+async function bumpOwn(trx: Kysely<any>, conversationId: string, userId: string, seq: number): Promise<void> {
   await trx
     .updateTable('conversation_members')
     .set((eb) => ({ own_after_read: eb('own_after_read', '+', 1) }))
     .where('conversation_id', '=', conversationId)
     .where('user_id', '=', userId)
+    .where('read_seq', '<', seq)
+    .execute();
+}
+
+/**
+ * A read position can arrive (from receipts) before the messages it covers are applied here:
+ * such a message is already read, so it joins the read counter. An index range, empty but for
+ * that race (or a rebuild replaying both streams at once).
+ */
+async function countReadAhead(trx: Kysely<any>, conversationId: string, seq: number): Promise<void> {
+  await trx
+    .updateTable('conversation_members')
+    .set((eb) => ({ read_counted: eb('read_counted', '+', 1) }))
+    .where('conversation_id', '=', conversationId)
+    .where('read_seq', '>=', seq)
     .execute();
 }
 

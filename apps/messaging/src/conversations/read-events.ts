@@ -10,8 +10,9 @@ type Read = EventData<'conversation.read'>;
  * before (and the counts below see it) or waits and then sees the new position.
  */
 export async function onConversationRead(trx: Kysely<any>, r: Read): Promise<void> {
-  await lockConversation(trx, r.conversationId, r.conversationType);
+  // Member row before conversation row: the order message.sent takes them in, so the two never deadlock.
   if (r.conversationType !== ConversationType.GROUP) await ensureMember(trx, r);
+  await lockConversation(trx, r.conversationId, r.conversationType);
   const found = await applyRead(trx, r.conversationId, r.userId, r.seq);
   // A group member whose join is not applied yet: keep the position until it is.
   if (!found && r.conversationType === ConversationType.GROUP) await keepPending(trx, r);

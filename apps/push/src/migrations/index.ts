@@ -1,6 +1,8 @@
 import { Migration } from 'kysely';
 import { pushCandidates } from './20261122000100_push_candidates';
+import { pushDelivery } from './20261122000200_push_delivery';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_push_candidates': pushCandidates,
+  '20261122000200_push_delivery': pushDelivery,
 };

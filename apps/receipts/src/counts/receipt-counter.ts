@@ -32,8 +32,8 @@ export function summary(m: ReceiptMessage, c: Counted): ReceiptSummary {
 
 async function uncoveredReceipts(db: Kysely<any>, uids: string[]): Promise<Map<string, number>> {
   const { rows } = await sql<{ message_uid: string; n: number }>`
-    SELECT message_uid, count(*)::int AS n FROM message_receipts
-     WHERE message_uid = ANY(${uids}::text[]) AND NOT covered GROUP BY message_uid`.execute(db);
+    SELECT message_uid, count(*)::int AS n FROM uncovered_receipts
+     WHERE message_uid = ANY(${uids}::text[]) GROUP BY message_uid`.execute(db);
   return new Map(rows.map((r) => [r.message_uid, r.n]));
 }
 

@@ -6,6 +6,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Kysely, sql, Transaction } from 'kysely';
 import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
 import { ReceiptMessage, toMessage } from '../view/receipt-messages';
+import { ackChanges, anyQueued, Checkpoint, loadCheckpoint, takeChanges } from './change-queue';
 import { Counted, mergeRanges, sameCounts } from './counting.rules';
 import { countReaders } from './receipt-counter';
 
@@ -23,6 +24,7 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  private checkpoint?: Checkpoint;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<any>,
@@ -49,10 +51,11 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
     while (this.running) {
       let pause = this.settings.idlePollMs;
       try {
-        if ((await this.flushOnce()) > 0) pause = this.settings.flushIntervalMs;
+        if ((await this.queued()) && (await this.flushOnce()) > 0) pause = this.settings.flushIntervalMs;
       } catch (e) {
-        // A failed flush leaves its changes queued for the next one.
+        // A failed flush leaves its changes queued (and the checkpoint where it was) for the next one.
         this.logger.warn(`flush failed: ${(e as Error).message}`);
+        this.checkpoint = undefined;
         pause = 500;
       }
       await new Promise<void>((r) => {
@@ -62,25 +65,29 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** One flush; returns how many queued changes it took (0 when another replica is the leader). */
-  async flushOnce(): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const { rows: lock } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '.receipt-flusher', 0)) AS ok`.execute(trx);
-      if (!lock[0].ok) return 0;
-      const changes = await this.take(trx);
-      if (changes.length === 0) return 0;
-      const messages = await touchedMessages(trx, mergeRanges(changes));
-      if (messages.length > 0) await this.publish(trx, messages);
-      return changes.length;
-    });
+  /** The idle check: one index probe past the last checkpoint seen, no transaction. */
+  private async queued(): Promise<boolean> {
+    this.checkpoint ??= await loadCheckpoint(this.db);
+    return anyQueued(this.db, this.checkpoint);
   }
 
-  private async take(trx: Transaction<any>): Promise<Array<{ conversationId: string; from: number; to: number }>> {
-    const { rows } = await sql<{ conversation_id: string; from_seq: number; to_seq: number }>`
-      DELETE FROM receipt_changes WHERE id IN (
-        SELECT id FROM receipt_changes ORDER BY id LIMIT ${this.settings.flushBatch} FOR UPDATE SKIP LOCKED)
-      RETURNING conversation_id, from_seq, to_seq`.execute(trx);
-    return rows.map((r) => ({ conversationId: r.conversation_id, from: Number(r.from_seq), to: Number(r.to_seq) }));
+  /** One flush; returns how many queued changes it took (0 when another replica is the leader). */
+  async flushOnce(): Promise<number> {
+    const done = await this.db.transaction().execute(async (trx) => {
+      const { rows: lock } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '.receipt-flusher', 0)) AS ok`.execute(trx);
+      if (!lock[0].ok) return null;
+      // Another replica may have led the last flush: the stored checkpoint is the truth.
+      const from = await loadCheckpoint(trx);
+      const { changes, next } = await takeChanges(trx, from, this.settings.flushBatch);
+      if (changes.length === 0) return { taken: 0, next };
+      const messages = await touchedMessages(trx, mergeRanges(changes));
+      if (messages.length > 0) await this.publish(trx, messages);
+      await ackChanges(trx, from, next);
+      return { taken: changes.length, next };
+    });
+    // Only a committed checkpoint is remembered; a follower re-reads the leader's next time.
+    this.checkpoint = done?.next;
+    return done?.taken ?? 0;
   }
 
   private async publish(trx: Transaction<any>, messages: ReceiptMessage[]): Promise<void> {

@@ -3,7 +3,7 @@ import { Kysely, Migration, sql } from 'kysely';
 /**
  * The write side of read state. A read position is one row per member per conversation; a
  * message's readers are the positions at or past its seq (one index range) plus its receipts
- * from members whose position has not reached it yet.
+ * from members whose position has not reached it yet (the uncovered ones).
  */
 export const readState: Migration = {
   async up(db: Kysely<any>) {
@@ -24,7 +24,7 @@ export const readState: Migration = {
         PRIMARY KEY (conversation_id, user_id)
       )`.execute(db);
     await sql`CREATE INDEX read_positions_by_rpos ON read_positions (conversation_id, rpos)`.execute(db);
-    // covered: the user's reported position has reached the message, so the position counts it.
+    // Every receipt a reader sent (insert-only: it says when they read it).
     await sql`
       CREATE TABLE message_receipts (
         message_uid text NOT NULL,
@@ -32,11 +32,20 @@ export const readState: Migration = {
         conversation_id text NOT NULL,
         seq bigint NOT NULL,
         read_at bigint NOT NULL,
-        covered boolean NOT NULL,
         PRIMARY KEY (message_uid, user_id)
       )`.execute(db);
-    await sql`CREATE INDEX message_receipts_uncovered ON message_receipts (message_uid) WHERE NOT covered`.execute(db);
-    await sql`CREATE INDEX message_receipts_by_reader ON message_receipts (conversation_id, user_id, seq) WHERE NOT covered`.execute(db);
+    // The receipts that count on their own: sent while the reader's reported position was behind
+    // the message. A position passing them deletes them, so this stays small, and the big table
+    // above is never updated.
+    await sql`
+      CREATE TABLE uncovered_receipts (
+        message_uid text NOT NULL,
+        user_id text NOT NULL,
+        conversation_id text NOT NULL,
+        seq bigint NOT NULL,
+        PRIMARY KEY (message_uid, user_id)
+      )`.execute(db);
+    await sql`CREATE INDEX uncovered_receipts_by_reader ON uncovered_receipts (conversation_id, user_id, seq)`.execute(db);
     await sql`
       CREATE TABLE receipt_requests (
         message_uid text PRIMARY KEY,
@@ -48,15 +57,26 @@ export const readState: Migration = {
         read_receipts boolean NOT NULL,
         updated_at bigint NOT NULL
       )`.execute(db);
-    // The flusher's work queue: which seq ranges of which conversations gained readers.
-    // Insert-only for writers, so readers of one hot message never contend on a row.
+    // The flusher's work queue: which seq ranges of which conversations gained readers. Writers
+    // only insert (readers of one hot message never contend on a row); the flusher reads it in
+    // (transaction, id) order from a checkpoint, like the relay reads events, and deletes what it
+    // has done, so it never walks over rows it already took.
     await sql`
       CREATE TABLE receipt_changes (
-        id bigserial PRIMARY KEY,
+        id bigserial NOT NULL,
+        transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         conversation_id text NOT NULL,
         from_seq bigint NOT NULL,
-        to_seq bigint NOT NULL
+        to_seq bigint NOT NULL,
+        PRIMARY KEY (transaction_id, id)
       )`.execute(db);
+    await sql`
+      CREATE TABLE receipt_flush_checkpoint (
+        id integer PRIMARY KEY CHECK (id = 1),
+        transaction_id xid8 NOT NULL,
+        change_id bigint NOT NULL
+      )`.execute(db);
+    await sql`INSERT INTO receipt_flush_checkpoint VALUES (1, '0'::xid8, 0)`.execute(db);
     // The counts last told to each sender: what GET /v1/receipts answers from.
     await sql`
       CREATE TABLE receipt_counts (
@@ -68,6 +88,6 @@ export const readState: Migration = {
       )`.execute(db);
   },
   async down(db: Kysely<any>) {
-    await sql`DROP TABLE receipt_counts, receipt_changes, user_settings, receipt_requests, message_receipts, read_positions`.execute(db);
+    await sql`DROP TABLE receipt_counts, receipt_flush_checkpoint, receipt_changes, user_settings, receipt_requests, uncovered_receipts, message_receipts, read_positions`.execute(db);
   },
 };

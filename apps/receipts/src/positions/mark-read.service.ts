@@ -1,11 +1,9 @@
-import { Errors, newEvent, ReadPositionView, RpcParsed } from '@im/contracts';
+import { actingUser, Errors, newEvent, ReadPositionView, RpcParsed } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
-import { actingUser } from '../receipts/receipt.rules';
 import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
-import { reportsReads } from '../settings/settings.service';
 import { ReaderConversation, readerConversation } from '../view/receipt-messages';
 import { advancePosition, currentPosition, lastVisibleMessage, lockReader, recordReportedMove } from './positions.store';
 import { conversationRead, readTarget, reportedRange } from './read.rules';
@@ -33,7 +31,7 @@ export class MarkReadService {
     }
     const conv = await this.caughtUp(userId, conversationType, targetId, body.seq);
     const seq = readTarget(body.seq, conv.lastSeq);
-    const reported = await reportsReads(this.db, userId);
+    const { reported } = conv;
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
       const view = { conversationType, targetId, readTime: now.getTime() };

@@ -50,12 +50,12 @@ export async function currentPosition(db: Kysely<any>, conversationId: string, u
 
 /**
  * The reported position reached (from, to]: the reader's receipts there now count through the
- * position, and the flusher is told which messages may have new readers.
+ * position (no longer on their own), and the flusher is told which messages may have new readers.
  */
 export async function recordReportedMove(trx: Kysely<any>, conversationId: string, userId: string, range: { from: number; to: number }): Promise<void> {
   await sql`
-    UPDATE message_receipts SET covered = true
-     WHERE conversation_id = ${conversationId} AND user_id = ${userId} AND NOT covered AND seq <= ${range.to}`.execute(trx);
+    DELETE FROM uncovered_receipts
+     WHERE conversation_id = ${conversationId} AND user_id = ${userId} AND seq <= ${range.to}`.execute(trx);
   await recordChanges(trx, [{ conversationId, from: range.from, to: range.to }]);
 }
 

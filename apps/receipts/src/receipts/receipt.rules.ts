@@ -1,13 +1,7 @@
-import { Actor, AppError, ConversationType, Errors, EventData } from '@im/contracts';
+import { AppError, ConversationType, EventData } from '@im/contracts';
 import type { ReceiptMessage } from '../view/receipt-messages';
 
 /** Pure rules of per-message receipts: no I/O, each unit-tested. */
-
-/** The user a call acts as: the token's user, or `X-User-Id` with the server key. */
-export function actingUser(actor: Actor): string {
-  if (actor.userId) return actor.userId;
-  throw Errors.validation([{ path: 'X-User-Id', message: 'required with the server key' }], 'X-User-Id header is required');
-}
 
 export const RECEIPT_ERRORS = {
   /** 422: a receipt for one's own message. */

@@ -1,11 +1,10 @@
-import { Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
+import { actingUser, Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { recordChanges } from '../positions/positions.store';
 import { loadMessages } from '../view/receipt-messages';
-import { actingUser } from './receipt.rules';
 
 type Request = RpcParsed<'receipts', 'receipts.request'>;
 

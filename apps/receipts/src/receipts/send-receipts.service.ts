@@ -1,12 +1,12 @@
-import { ConversationType, newEvent, RpcParsed, RpcReply } from '@im/contracts';
+import { actingUser, ConversationType, newEvent, RpcParsed, RpcReply } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql, Transaction } from 'kysely';
-import { lockReader, recordChanges } from '../positions/positions.store';
+import { Kysely, Transaction } from 'kysely';
+import { currentPosition, lockReader, recordChanges } from '../positions/positions.store';
 import { reportsReads } from '../settings/settings.service';
 import { inConversation, loadMessages, memberOfAny, ReceiptMessage } from '../view/receipt-messages';
-import { actingUser, assertReceiptable, groupSorted, isRecipient, receiptSent } from './receipt.rules';
+import { assertReceiptable, groupSorted, isRecipient, receiptSent } from './receipt.rules';
 
 type Send = RpcParsed<'receipts', 'receipts.send'>;
 
@@ -68,19 +68,29 @@ export class SendReceiptsService {
     return out;
   }
 
-  /** Inserts the receipts not yet recorded; those the reader's position already reached are covered. */
+  /**
+   * Inserts the receipts not yet recorded. Those for messages the reader's reported position has
+   * not reached count on their own (uncovered) until it does; the others add nothing to counts.
+   */
   private async record(trx: Transaction<any>, conversationId: string, userId: string, messages: ReceiptMessage[], readTime: number): Promise<ReceiptMessage[]> {
     await lockReader(trx, conversationId, userId);
-    const { rows } = await sql<{ message_uid: string; covered: boolean }>`
-      INSERT INTO message_receipts (message_uid, user_id, conversation_id, seq, read_at, covered)
-      SELECT m.uid, ${userId}, ${conversationId}, m.seq, ${readTime}, m.seq <= coalesce(p.rpos, 0)
-        FROM unnest(${messages.map((m) => m.messageUId)}::text[], ${messages.map((m) => m.seq)}::bigint[]) AS m(uid, seq)
-        LEFT JOIN read_positions p ON p.conversation_id = ${conversationId} AND p.user_id = ${userId}
-      ON CONFLICT (message_uid, user_id) DO NOTHING
-      RETURNING message_uid, covered`.execute(trx);
-    const fresh = new Map(rows.map((r) => [r.message_uid, r.covered]));
-    const uncovered = messages.filter((m) => fresh.get(m.messageUId) === false);
+    const { rpos } = await currentPosition(trx, conversationId, userId);
+    const rows = await trx
+      .insertInto('message_receipts')
+      .values(messages.map((m) => ({ message_uid: m.messageUId, user_id: userId, conversation_id: conversationId, seq: m.seq, read_at: readTime })))
+      .onConflict((oc) => oc.doNothing())
+      .returning('message_uid')
+      .execute();
+    const fresh = new Set(rows.map((r) => r.message_uid));
+    const inserted = messages.filter((m) => fresh.has(m.messageUId));
+    const uncovered = inserted.filter((m) => m.seq > rpos);
+    if (uncovered.length > 0) {
+      await trx
+        .insertInto('uncovered_receipts')
+        .values(uncovered.map((m) => ({ message_uid: m.messageUId, user_id: userId, conversation_id: conversationId, seq: m.seq })))
+        .execute();
+    }
     await recordChanges(trx, uncovered.map((m) => ({ conversationId, from: m.seq - 1, to: m.seq })));
-    return messages.filter((m) => fresh.has(m.messageUId));
+    return inserted;
   }
 }

@@ -1,9 +1,8 @@
-import { newEvent, RpcParsed, UserSettingsView } from '@im/contracts';
+import { actingUser, newEvent, RpcParsed, UserSettingsView } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
-import { actingUser } from '../receipts/receipt.rules';
 
 /** Whether a user's reads are reported to others. Receipts are on unless turned off. */
 @Injectable()

@@ -77,22 +77,29 @@ export interface ReaderConversation {
   lastSeq: number;
   /** The other user of a private conversation. */
   peerId: string | null;
+  /** Whether the reader reports reads to others (their setting). */
+  reported: boolean;
 }
 
-/** The conversation `userId` reads, or one 404 for "unknown" and "not yours". */
+/**
+ * The conversation `userId` reads, or one 404 for "unknown" and "not yours": a group they are in,
+ * or a private or system conversation with a message. One round trip, with the reader's setting.
+ */
 export async function readerConversation(db: Kysely<any>, userId: string, type: number, targetId: string): Promise<ReaderConversation> {
   const convId = type === ConversationType.SYSTEM ? conversationId(type, targetId, userId) : conversationId(type, userId, targetId);
-  const notFound = Errors.notFound('conversation');
-  if (type === ConversationType.PRIVATE && userId === targetId) throw notFound;
-  if (type === ConversationType.GROUP && !(await isGroupMemberNow(db, targetId, userId))) throw notFound;
-  const conv = await db.selectFrom('receipt_conversations').select('last_seq').where('conversation_id', '=', convId).executeTakeFirst();
-  // A private or system conversation exists for its two parties once it has a message.
-  if (!conv && type !== ConversationType.GROUP) throw notFound;
+  const { rows } = await sql<{ last_seq: number | null; member: boolean; reported: boolean | null }>`
+    SELECT (SELECT last_seq FROM receipt_conversations WHERE conversation_id = ${convId}) AS last_seq,
+           EXISTS (SELECT 1 FROM group_members WHERE group_id = ${targetId} AND user_id = ${userId} AND left_seq IS NULL) AS member,
+           (SELECT read_receipts FROM user_settings WHERE user_id = ${userId}) AS reported`.execute(db);
+  const { last_seq, member, reported } = rows[0];
+  const found = type === ConversationType.GROUP ? member : last_seq !== null && !(type === ConversationType.PRIVATE && userId === targetId);
+  if (!found) throw Errors.notFound('conversation');
   return {
     conversationId: convId,
     conversationType: type,
     targetId,
-    lastSeq: Number(conv?.last_seq ?? 0),
+    lastSeq: Number(last_seq ?? 0),
     peerId: type === ConversationType.PRIVATE ? targetId : null,
+    reported: reported ?? true,
   };
 }

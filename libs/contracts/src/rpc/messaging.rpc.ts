@@ -66,6 +66,15 @@ export const MESSAGING_RPC = {
     targetId: EntityId,
     query: HistoryQuery,
   }),
+  /**
+   * Server only (the push badge): each user's total unread count. With `after`, the answer waits
+   * (briefly) until the conversations projection has applied that message, so it is counted.
+   */
+  'conversations.unreadTotals': z.strictObject({
+    actor: Actor,
+    userIds: z.array(EntityId).min(1).max(500),
+    after: z.strictObject({ conversationId: z.string(), seq: z.number().int().positive() }).optional(),
+  }),
 } as const;
 
 export interface MessagingReplies {
@@ -80,4 +89,5 @@ export interface MessagingReplies {
   'message-types.register': { objectName: string; isPersisted: boolean; isCounted: boolean; isStatus: boolean; pushContent: string | null };
   'conversations.list': { conversations: ConversationView[] };
   'conversations.history': { messages: MessageView[] };
+  'conversations.unreadTotals': { totals: Record<string, number> };
 }

@@ -1,0 +1,84 @@
+import { actingUser, AppError, DeviceView, Errors, MAX_DEVICES_PER_USER, newEvent, RpcParsed, RpcReply } from '@im/contracts';
+import { appendToStream } from '@im/eventstore';
+import { Clock, CLOCK, DB } from '@im/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely, Transaction } from 'kysely';
+import { PUSH_SETTINGS, PushSettings } from '../push.settings';
+
+/**
+ * A user's push devices: a webhook (URL and signing secret) or a Web Push subscription. The
+ * secret and subscription stay in this service: its events name the device, never its keys.
+ */
+@Injectable()
+export class DevicesService {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
+  ) {}
+
+  /** Registering a deviceId again replaces it (a browser renews its subscription that way). */
+  async register({ actor, body }: RpcParsed<'push', 'devices.register'>): Promise<DeviceView> {
+    const userId = actingUser(actor);
+    const pattern = this.settings.webhookUrlPattern;
+    if (body.platform === 'webhook' && pattern && !pattern.test(body.url)) {
+      throw new AppError('WEBHOOK_URL_NOT_ALLOWED', 422, 'this webhook URL is not allowed by the server configuration', [{ path: 'url', message: 'not allowed' }]);
+    }
+    const now = this.clock.now();
+    const row = {
+      platform: body.platform,
+      url: body.platform === 'webhook' ? body.url : null,
+      secret: body.platform === 'webhook' ? body.secret : null,
+      subscription: body.platform === 'webpush' ? JSON.stringify(body.subscription) : null,
+      registered_at: now.getTime(),
+    };
+    return this.db.transaction().execute(async (trx) => {
+      await this.assertRoom(trx, userId, body.deviceId);
+      await trx
+        .insertInto('devices')
+        .values({ user_id: userId, device_id: body.deviceId, ...row })
+        .onConflict((oc) => oc.columns(['user_id', 'device_id']).doUpdateSet(row))
+        .execute();
+      const data = { userId, deviceId: body.deviceId, platform: body.platform, registeredAt: row.registered_at };
+      await appendToStream(trx, deviceStream(userId, body.deviceId), 'any', [newEvent('device.registered', data)], now);
+      return { deviceId: body.deviceId, platform: body.platform, registeredAt: row.registered_at };
+    });
+  }
+
+  async remove({ actor, deviceId }: RpcParsed<'push', 'devices.remove'>): Promise<RpcReply<'push', 'devices.remove'>> {
+    const userId = actingUser(actor);
+    if (!(await this.forget(userId, deviceId))) throw Errors.notFound('device');
+    return { deviceId, removed: true };
+  }
+
+  /** Removes a device (the user did, or its Web Push subscription is gone); false if there was none. */
+  async forget(userId: string, deviceId: string): Promise<boolean> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom('devices').where('user_id', '=', userId).where('device_id', '=', deviceId).returning('device_id').executeTakeFirst();
+      if (!gone) return false;
+      await appendToStream(trx, deviceStream(userId, deviceId), 'any', [newEvent('device.removed', { userId, deviceId, removedAt: now.getTime() })], now);
+      return true;
+    });
+  }
+
+  webpushKey(): RpcReply<'push', 'devices.webpushKey'> {
+    return { publicKey: this.settings.vapid.publicKey };
+  }
+
+  private async assertRoom(trx: Transaction<any>, userId: string, deviceId: string): Promise<void> {
+    const { n } = await trx
+      .selectFrom('devices')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('user_id', '=', userId)
+      .where('device_id', '<>', deviceId)
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= MAX_DEVICES_PER_USER) {
+      throw Errors.unprocessable('TOO_MANY_DEVICES', `a user has at most ${MAX_DEVICES_PER_USER} devices; remove one first`, { limit: MAX_DEVICES_PER_USER });
+    }
+  }
+}
+
+function deviceStream(userId: string, deviceId: string): string {
+  return `device-${userId}/${deviceId}`;
+}

@@ -1,0 +1,62 @@
+import { EventEnvelope, Subjects } from '@im/contracts';
+import { ApplyMeta, Projection } from '@im/eventstore';
+import { PresenceBoard } from '@im/realtime';
+import { Kysely } from 'kysely';
+import { membersOf, unique } from '../view/conversation-members';
+import { waitForView } from '../view/wait-for-view';
+import { Audience, audienceOf } from './audience';
+import { DeliveryPublisher } from './delivery-publisher';
+
+export interface FanoutSettings {
+  /** Only users online within this long get stored deliveries; the rest resync through history. */
+  recentMs: number;
+  /** Events older than this are not delivered (a replay of old history after a reset). */
+  maxAgeMs: number;
+}
+
+/**
+ * The real-time stream's fan-out, as a reaction (not rebuildable: it publishes). For each event a
+ * user may see, one delivery per recipient that has been online recently, in the order of the
+ * source stream: an event's deliveries are all stored before the next event's are published.
+ */
+export function fanoutReaction(deps: {
+  publisher: DeliveryPublisher;
+  presence: PresenceBoard;
+  subjects: Subjects;
+  settings: FanoutSettings;
+  now: () => number;
+}): Projection {
+  const messagingStream = deps.subjects.stream('messaging');
+  return {
+    name: 'fanout',
+    sources: ['messaging', 'expansions', 'receipts', 'push'],
+    tables: [],
+    async apply(trx, event, meta: ApplyMeta) {
+      const audience = audienceOf(event);
+      if (!audience || tooOld(event, deps.now(), deps.settings.maxAgeMs)) return;
+      if (meta.stream === messagingStream) await waitForView(trx, meta);
+      const users = await resolve(trx, audience);
+      if ('live' in audience && audience.live) {
+        deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)));
+        return;
+      }
+      await deps.publisher.deliver(event, users.filter((u) => deps.presence.recentlyOnline(u, deps.settings.recentMs)));
+    },
+  };
+}
+
+function tooOld(event: EventEnvelope, now: number, maxAgeMs: number): boolean {
+  return now - Date.parse(event.time) > maxAgeMs;
+}
+
+async function resolve(db: Kysely<any>, audience: Audience): Promise<string[]> {
+  if ('users' in audience) return unique(audience.users);
+  if ('conversation' in audience) return membersOf(db, audience.conversation);
+  const ref = await db
+    .selectFrom('message_refs')
+    .select(['conversation_type', 'target_id', 'sender_id', 'directed_user_ids'])
+    .where('message_uid', '=', audience.messageOf)
+    .executeTakeFirst();
+  if (!ref) return unique(audience.fallback);
+  return membersOf(db, { conversationType: ref.conversation_type, targetId: ref.target_id, senderId: ref.sender_id, directedUserIds: ref.directed_user_ids });
+}

@@ -1,0 +1,55 @@
+import { actingUser, conversationId, ConversationType, Errors, newEvent, NotificationView, RpcParsed, RpcReply, SUPPORTED_CONVERSATION_TYPES } from '@im/contracts';
+import { appendToStream } from '@im/eventstore';
+import { Clock, CLOCK, DB } from '@im/service-kit';
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely } from 'kysely';
+
+/** Mute per conversation and user: a muted conversation pushes only mentions. */
+@Injectable()
+export class NotificationsService {
+  constructor(
+    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async update({ actor, conversationType, targetId, body }: RpcParsed<'push', 'notifications.update'>): Promise<NotificationView> {
+    const userId = actingUser(actor);
+    if (!SUPPORTED_CONVERSATION_TYPES.includes(conversationType)) {
+      throw Errors.unprocessable('CONVERSATION_TYPE_NOT_SUPPORTED', `conversation type ${conversationType} is not supported yet`);
+    }
+    if (!(await this.belongs(conversationType, userId, targetId))) throw Errors.notFound('conversation');
+    // A system conversation is named by the account (the target, as the user sees it) and the user.
+    const convId = conversationType === ConversationType.SYSTEM ? conversationId(conversationType, targetId, userId) : conversationId(conversationType, userId, targetId);
+    const now = this.clock.now();
+    const row = { conversation_type: conversationType, target_id: targetId, muted: body.muted, updated_at: now.getTime() };
+    await this.db.transaction().execute(async (trx) => {
+      const before = await trx.selectFrom('notification_settings').select('muted').where('user_id', '=', userId).where('conversation_id', '=', convId).forUpdate().executeTakeFirst();
+      if ((before?.muted ?? false) === body.muted) return;
+      await trx
+        .insertInto('notification_settings')
+        .values({ user_id: userId, conversation_id: convId, ...row })
+        .onConflict((oc) => oc.columns(['user_id', 'conversation_id']).doUpdateSet(row))
+        .execute();
+      const data = { userId, conversationId: convId, conversationType, targetId, muted: body.muted, updatedAt: row.updated_at };
+      await appendToStream(trx, `notification-${userId}/${convId}`, 'any', [newEvent('conversation.notification.updated', data)], now);
+    });
+    return { conversationType, targetId, muted: body.muted };
+  }
+
+  async muted({ actor }: RpcParsed<'push', 'notifications.muted'>): Promise<RpcReply<'push', 'notifications.muted'>> {
+    const userId = actingUser(actor);
+    const rows = await this.db.selectFrom('notification_settings').select(['conversation_type', 'target_id']).where('user_id', '=', userId).where('muted', '=', true).execute();
+    return { conversations: rows.map((r) => ({ conversationType: r.conversation_type, targetId: r.target_id, muted: true })) };
+  }
+
+  /** Group: a member; private and system: the other side is a known user (as messaging decides). */
+  private async belongs(type: number, userId: string, targetId: string): Promise<boolean> {
+    if (type === ConversationType.GROUP) {
+      const m = await this.db.selectFrom('group_members').select('user_id').where('group_id', '=', targetId).where('user_id', '=', userId).executeTakeFirst();
+      return m !== undefined;
+    }
+    if (type === ConversationType.PRIVATE && userId === targetId) return false;
+    const users = await this.db.selectFrom('profiles').select('user_id').where('user_id', 'in', [userId, targetId]).execute();
+    return users.length === new Set([userId, targetId]).size;
+  }
+}

@@ -1,0 +1,36 @@
+import { ConversationType } from '@im/contracts';
+import { Kysely } from 'kysely';
+
+/** What decides who is in a conversation: every message and red packet event carries these. */
+export interface ConversationRef {
+  conversationType: number;
+  targetId: string;
+  senderId: string;
+  directedUserIds?: string[] | null;
+}
+
+/**
+ * The members of a conversation as far as one message goes: private, its two users; system, the
+ * user and the account; group, the current members. A directed message narrows that to the
+ * sender and its recipients (who were members when it was sent).
+ */
+export async function membersOf(db: Kysely<any>, ref: ConversationRef): Promise<string[]> {
+  const directed = ref.directedUserIds ?? null;
+  if (ref.conversationType === ConversationType.GROUP) {
+    if (directed) return unique([ref.senderId, ...directed]);
+    const rows = await db.selectFrom('group_members').select('user_id').where('group_id', '=', ref.targetId).execute();
+    return rows.map((r) => r.user_id as string);
+  }
+  const both = unique([ref.senderId, ref.targetId]);
+  return directed ? both.filter((u) => u === ref.senderId || directed.includes(u)) : both;
+}
+
+/** The conversation as `userId` addresses it: the other side in private and system, the group otherwise. */
+export function targetFor(ref: Pick<ConversationRef, 'conversationType' | 'targetId' | 'senderId'>, userId: string): string {
+  if (ref.conversationType === ConversationType.GROUP) return ref.targetId;
+  return userId === ref.senderId ? ref.targetId : ref.senderId;
+}
+
+export function unique(ids: string[]): string[] {
+  return [...new Set(ids)];
+}

@@ -1,0 +1,90 @@
+import { createDecipheriv, createECDH, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/** What a local receiver got: the raw body, its headers, and when. */
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * A local HTTP server standing in for webhook relays and Web Push services. Each path answers
+ * with the status its script says for the n-th request (the last entry repeats): `[500, 500, 200]`
+ * fails twice then succeeds. `onRequest` may act (and delay the answer) when a request arrives.
+ */
+export class Receivers {
+  readonly received: Received[] = [];
+  private readonly scripts = new Map<string, number[]>();
+  private readonly counts = new Map<string, number>();
+  private server?: Server;
+  onRequest?: (r: Received) => Promise<void>;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const r = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+        this.received.push(r);
+        const n = this.counts.get(r.path) ?? 0;
+        this.counts.set(r.path, n + 1);
+        const script = this.scripts.get(r.path) ?? [200];
+        const status = script[Math.min(n, script.length - 1)];
+        void (this.onRequest?.(r) ?? Promise.resolve()).finally(() => res.writeHead(status).end());
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  script(path: string, statuses: number[]): void {
+    this.scripts.set(path, statuses);
+  }
+
+  at(path: string): Received[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+/** The receiver's check of `X-Signature: sha256=<hex HMAC-SHA256(body, secret)>`. */
+export function signatureValid(r: Received, secret: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(r.body).digest('hex')}`);
+  const got = Buffer.from(String(r.headers['x-signature'] ?? ''));
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** A browser's side of Web Push: a P-256 key pair and a 16-byte auth secret. */
+export function browserSubscription(endpoint: string) {
+  const ecdh = createECDH('prime256v1');
+  const publicKey = ecdh.generateKeys();
+  const auth = randomBytes(16);
+  return {
+    subscription: { endpoint, expirationTime: null, keys: { p256dh: publicKey.toString('base64url'), auth: auth.toString('base64url') } },
+    /** RFC 8291 (aes128gcm, RFC 8188 framing, a single record) as the browser decrypts it. */
+    decrypt(body: Buffer): string {
+      const salt = body.subarray(0, 16);
+      const idlen = body.readUInt8(20);
+      const serverKey = body.subarray(21, 21 + idlen);
+      const record = body.subarray(21 + idlen);
+      const shared = ecdh.computeSecret(serverKey);
+      const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), publicKey, serverKey]);
+      const ikm = Buffer.from(hkdfSync('sha256', shared, auth, keyInfo, 32));
+      const cek = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
+      const nonce = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
+      const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
+      decipher.setAuthTag(record.subarray(record.length - 16));
+      const plain = Buffer.concat([decipher.update(record.subarray(0, record.length - 16)), decipher.final()]);
+      // Strip the padding: trailing zeros, then the 0x02 delimiter of the last record.
+      let end = plain.length - 1;
+      while (end >= 0 && plain[end] === 0) end--;
+      if (plain[end] !== 2) throw new Error('no last-record delimiter');
+      return plain.subarray(0, end).toString('utf8');
+    },
+  };
+}
