@@ -1,0 +1,100 @@
+import { ApiClient, createTestEnv, eventually, SseClient, startStack, TestEnv, TestStack } from '@im/testing';
+
+/**
+ * The real-time stream end to end: the whole stack, two devices of one user on
+ * GET /v1/stream, events produced through HTTP, fanned out by push, served by the gateway.
+ */
+describe('real-time stream e2e', () => {
+  let env: TestEnv;
+  let stack: TestStack;
+  let api: ApiClient;
+  const open: SseClient[] = [];
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    stack = await startStack(env);
+    api = stack.api;
+    for (const id of ['ana', 'bo', 'cy']) {
+      await api.put(`/v1/users/${id}`, { name: id.toUpperCase() });
+      tokens[id] = (await api.post(`/v1/users/${id}/token`)).body.token;
+    }
+    await api.put('/v1/groups/gs', { name: 'Stream', memberIds: ['ana', 'bo', 'cy'] });
+    await api.put('/v1/message-types/app:typing', { isPersisted: false, isCounted: false, isStatus: true });
+  });
+
+  afterAll(async () => {
+    open.forEach((c) => c.close());
+    await stack?.close();
+    await env?.dispose();
+  });
+
+  const device = async (user: string, deviceId: string, lastEventId?: string | null) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${tokens[user]}` };
+    if (lastEventId) headers['last-event-id'] = lastEventId;
+    const c = new SseClient(`${api.baseUrl}/v1/stream?deviceId=${deviceId}`, headers);
+    await c.open();
+    open.push(c);
+    return c;
+  };
+  const types = (c: SseClient) => c.events.map((e) => e.event);
+
+  it('brings a group message, an expansion change and a red packet claim to both devices, in order, and resumes with Last-Event-ID', async () => {
+    const phone = await device('bo', 'phone');
+    const laptop = await device('bo', 'laptop');
+    // The push service hears of these streams from the gateway's presence announcements.
+    await eventually(async () => {
+      await api.sendText('ana', 3, 'gs', 'warm-up');
+      await phone.waitFor(1, 1_000);
+    });
+    const before = phone.events.length;
+    const msg = await api.sendText('ana', 3, 'gs', 'hello', { canIncludeExpansion: true });
+    await phone.waitFor(before + 1);
+    await api.call('PATCH', `/v1/messages/${msg.body.messageUId}/expansion`, { set: { mood: 'sunny' } }, { token: tokens.ana });
+    const packet = await api.post('/v1/red-packets', { conversationType: 3, targetId: 'gs', totalAmount: 30, count: 3, mode: 'fixed', currency: 'CNY' }, { as: 'ana' });
+    expect(packet.status).toBe(201);
+    expect((await api.post(`/v1/red-packets/${packet.body.redPacketId}/claims`, undefined, { as: 'cy' })).status).toBe(200);
+
+    for (const d of [phone, laptop]) {
+      await eventually(async () => expect(types(d)).toEqual(expect.arrayContaining(['message.sent', 'expansion.updated', 'redpacket.claimed'])));
+      const seen = d.events.map((e) => e.event);
+      const at = (type: string, pred: (data: any) => boolean) => d.events.findIndex((e) => e.event === type && pred(e.data.data));
+      expect(at('message.sent', (x) => x.messageUId === msg.body.messageUId)).toBeLessThan(at('expansion.updated', (x) => x.messageUId === msg.body.messageUId));
+      expect(seen.indexOf('redpacket.claimed')).toBeGreaterThan(at('expansion.updated', (x) => x.messageUId === msg.body.messageUId));
+      const ids = d.events.filter((e) => e.id !== null).map((e) => Number(e.id));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    }
+
+    await eventually(async () => expect(laptop.events.length).toBe(phone.events.length));
+    laptop.close();
+    const resumeFrom = laptop.lastId;
+    const missed = [await api.sendText('ana', 3, 'gs', 'while away 1'), await api.sendText('cy', 3, 'gs', 'while away 2')];
+    await eventually(async () => {
+      const uids = phone.events.filter((e) => e.event === 'message.sent').map((e) => e.data.data.messageUId);
+      expect(uids).toEqual(expect.arrayContaining(missed.map((m) => m.body.messageUId)));
+    });
+    const back = await device('bo', 'laptop', resumeFrom);
+    const expected = phone.events.filter((e) => e.id !== null && Number(e.id) > Number(resumeFrom)).map((e) => e.data.id);
+    await back.waitFor(expected.length);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(back.events.map((e) => e.data.id)).toEqual(expected);
+    expect(back.events.filter((e) => e.event === 'message.sent').map((e) => e.data.data.messageUId)).toEqual(missed.map((m) => m.body.messageUId));
+  });
+
+  it('brings a status message only to users connected now, and never stores it', async () => {
+    const cy = await device('cy', 'cy-phone');
+    await eventually(async () => {
+      await api.sendText('ana', 3, 'gs', 'ping cy');
+      await cy.waitFor(1, 1_000);
+    });
+    const typing = await api.post('/v1/messages', { conversationType: 3, targetId: 'gs', objectName: 'app:typing', content: { on: true } }, { as: 'ana' });
+    expect(typing.body.seq).toBeNull();
+    await eventually(async () => expect(cy.events.find((e) => e.data.data?.messageUId === typing.body.messageUId)).toMatchObject({ id: null, event: 'message.sent' }));
+    const history = await api.get('/v1/conversations/3/gs/messages?limit=100', { as: 'cy' });
+    expect(history.body.messages.map((m: { messageUId: string }) => m.messageUId)).not.toContain(typing.body.messageUId);
+    // A device that connects later with an old Last-Event-ID never gets it.
+    const later = await device('cy', 'cy-tablet', '0');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(later.events.some((e) => e.data.data?.messageUId === typing.body.messageUId)).toBe(false);
+  });
+});
