@@ -11,7 +11,7 @@ export interface DbOptions {
   poolSize?: number;
 }
 
-export function createPool({ url, schema, poolSize = 10 }: DbOptions): Pool {
+export function createPool({ url, schema, poolSize = 20 }: DbOptions): Pool {
   const pool = new Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
   // An idle connection dropped by the server (a restart) is discarded by the pool; without a
   // listener its error would crash the process.

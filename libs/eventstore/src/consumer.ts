@@ -20,6 +20,7 @@ export interface ConsumerOptions {
 }
 
 const GAP_RETRY_MS = 100;
+const LEADER_RETRY_MS = 1_000;
 
 /**
  * Feeds one source stream into one projection through a durable pull consumer.
@@ -70,7 +71,33 @@ export class ProjectionConsumer {
     await this.o.jsm.consumers.info(this.stream, this.durable).catch(() => this.o.jsm.consumers.add(this.stream, config));
   }
 
+  /**
+   * One replica at a time feeds a projection: with several pulling one durable consumer, each
+   * would get every other event and wait for the rest. Leadership is a session advisory lock on
+   * a pinned connection; the others retry, and take over when the leader stops or dies. (Two
+   * leaders at once, after a lost connection, stay correct: the checkpoint is compare-and-set.)
+   */
   private async run(): Promise<void> {
+    const key = `im-projection:${this.stream}:${this.durable}`;
+    while (this.running) {
+      try {
+        await this.o.db.connection().execute(async (conn) => {
+          const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock(hashtext(${key})) AS ok`.execute(conn);
+          if (!rows[0].ok) return;
+          try {
+            await this.lead();
+          } finally {
+            await sql`SELECT pg_advisory_unlock(hashtext(${key}))`.execute(conn).catch(() => undefined);
+          }
+        });
+      } catch (e) {
+        this.o.logger?.warn(`${this.durable}: ${(e as Error).message}`);
+      }
+      if (this.running) await sleep(LEADER_RETRY_MS);
+    }
+  }
+
+  private async lead(): Promise<void> {
     while (this.running) {
       try {
         await this.consumeOnce();
