@@ -126,13 +126,17 @@ describe('messaging e2e', () => {
   });
 
   it('publishes every message exactly once on im.events.messaging.message.sent', async () => {
-    const all = new Set<string>();
-    for (const [as, type, target] of [['bob', 1, 'alice'], ['alice', 3, 'g1'], ['sys', 6, 'alice']] as const) {
-      const h = await api.get(`/v1/conversations/${type}/${type === 6 ? 'sys' : target}/messages?limit=100`, { as: type === 6 ? 'alice' : as });
-      h.body.messages.forEach((m: { messageUId: string }) => all.add(m.messageUId));
-    }
-    await eventually(async () => expect(new Set(seen.map((s) => s.messageUId))).toEqual(all));
-    expect(seen).toHaveLength(all.size);
+    const stored = async () => {
+      const all = new Set<string>();
+      for (const [as, type, target] of [['bob', 1, 'alice'], ['alice', 3, 'g1'], ['alice', 6, 'sys']] as const) {
+        const h = await api.get(`/v1/conversations/${type}/${target}/messages?limit=100`, { as });
+        h.body.messages.forEach((m: { messageUId: string }) => all.add(m.messageUId));
+      }
+      return all;
+    };
+    // History (a projection) and the subscriber both catch up: then they agree, once each.
+    await eventually(async () => expect(new Set(seen.map((s) => s.messageUId))).toEqual(await stored()));
+    expect(seen).toHaveLength((await stored()).size);
   });
 
   it('rebuilds the conversations projection from the event log to the same state', async () => {
@@ -140,6 +144,12 @@ describe('messaging e2e', () => {
       bob: (await api.get('/v1/conversations', { as: 'bob' })).body,
       carol: (await api.get('/v1/conversations', { as: 'carol' })).body,
       history: (await api.get('/v1/conversations/3/g1/messages?limit=100', { as: 'alice' })).body,
+    });
+    // The projection applies in order: once a fresh message shows, everything before it has.
+    const sentinel = await api.sendText('carol', 3, 'g1', 'sentinel');
+    await eventually(async () => {
+      const h = await api.get('/v1/conversations/3/g1/messages?limit=1', { as: 'alice' });
+      expect(h.body.messages[0].messageUId).toBe(sentinel.body.messageUId);
     });
     const before = await read();
     const messaging = stack.services.get('messaging')!;
