@@ -90,7 +90,7 @@ describe('read receipts e2e', () => {
     await eventually(async () => expect((await conversation('erin', 'g')).unreadCount).toBe(2));
     const srs = events.find((e) => e.type === 'conversation.read' && e.data.userId === 'dave')!.data;
     expect(srs).toMatchObject({ conversationId: '3:g', seq: m.seq + 1, reported: true, peerId: null, readNtf: null });
-    expect(srs.messageUId).toBeTruthy();
+    expect(srs.messageUId).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   });
 
   it('flips isPeerRead in private when the peer reads, with the time', async () => {

@@ -3,3 +3,4 @@ export * from './service-definition';
 export * from './service-kit.module';
 export * from './service-runtime';
 export * from './tokens';
+export * from './ticker';

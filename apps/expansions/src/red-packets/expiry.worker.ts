@@ -1,5 +1,5 @@
-import { Clock, CLOCK, CONFIG, DB, ServiceRuntime } from '@im/service-kit';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Clock, CLOCK, CONFIG, DB, ServiceRuntime, Ticker } from '@im/service-kit';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { expirePacket } from './red-packet-expiry';
 
@@ -12,35 +12,24 @@ export const EXPIRY_SCAN_MS = Symbol('EXPIRY_SCAN_MS');
  */
 @Injectable()
 export class RedPacketExpiryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('red-packet-expiry');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly ticker: Ticker;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<any>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: { options: { background?: boolean } },
-    @Inject(EXPIRY_SCAN_MS) private readonly intervalMs: number,
+    @Inject(EXPIRY_SCAN_MS) intervalMs: number,
     private readonly runtime: ServiceRuntime,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.config.options.background === false) return;
-    void this.runtime.ready.then(() => this.start());
+  ) {
+    this.ticker = new Ticker('red-packet-expiry', intervalMs, () => this.scan());
   }
 
-  private start(): void {
-    if (this.stopped) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.scan().catch((e) => this.logger.warn(`scan failed: ${(e as Error).message}`)).finally(() => (this.running = undefined));
-    }, this.intervalMs);
+  onApplicationBootstrap(): void {
+    if (this.config.options.background !== false) this.ticker.start(this.runtime.ready);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.ticker.stop();
   }
 
   /** Expires every packet due now; returns how many were expired. */

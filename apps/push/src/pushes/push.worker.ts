@@ -1,7 +1,7 @@
 import { PushPayload } from '@im/contracts';
 import { PresenceBoard } from '@im/realtime';
-import { Clock, CLOCK, CONFIG, DB, ServiceRuntime } from '@im/service-kit';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Clock, CLOCK, CONFIG, DB, ServiceRuntime, Ticker } from '@im/service-kit';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { PUSH_SETTINGS, PushSettings } from '../push.settings';
 import { DevicesService } from '../devices/devices.service';
@@ -25,10 +25,7 @@ const POSTPONE_MS = 200;
  */
 @Injectable()
 export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('push-worker');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly ticker: Ticker;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<any>,
@@ -40,24 +37,16 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(PUSH_BADGES) private readonly badges: Badges,
     private readonly devices: DevicesService,
     private readonly runtime: ServiceRuntime,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.config.options.background === false) return;
-    void this.runtime.ready.then(() => this.start());
+  ) {
+    this.ticker = new Ticker('push-worker', settings.scanMs, () => this.drain());
   }
 
-  private start(): void {
-    if (this.stopped) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.drain().catch((e) => this.logger.warn(`round failed: ${(e as Error).message}`)).finally(() => (this.running = undefined));
-    }, this.settings.scanMs);
+  onApplicationBootstrap(): void {
+    if (this.config.options.background !== false) this.ticker.start(this.runtime.ready);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.ticker.stop();
     this.transport.close();
   }
 
@@ -71,7 +60,7 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
       for (;;) {
         const n = await this.round();
         total += n;
-        if (n < this.settings.batchSize || this.stopped) return;
+        if (n < this.settings.batchSize || this.ticker.stopping) return;
       }
     };
     await Promise.all(Array.from({ length: this.settings.lanes }, lane));
