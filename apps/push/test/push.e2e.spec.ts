@@ -22,7 +22,8 @@ describe('push e2e', () => {
   const webhook = (u: string, path = `/${u}`) => api.post('/v1/devices', { deviceId: `${u}-phone`, platform: 'webhook', url: `${base}${path}`, secret: secret(u) }, { as: u });
 
   beforeAll(async () => {
-    Object.assign(process.env, { PUSH_SCAN_MS: '50', PUSH_RETRY_BASE_MS: '300', PUSH_MAX_ATTEMPTS: '3' });
+    // The retry delay outlasts a read's way to the push service even on a loaded CI machine.
+    Object.assign(process.env, { PUSH_SCAN_MS: '50', PUSH_RETRY_BASE_MS: '1500', PUSH_MAX_ATTEMPTS: '3' });
     env = await createTestEnv();
     base = await receivers.start();
     stack = await startStack(env, { only: ['messaging', 'receipts', 'push'] });
