@@ -4,3 +4,4 @@ export * from './service-kit.module';
 export * from './service-runtime';
 export * from './tokens';
 export * from './ticker';
+export * from './messaging-directory';

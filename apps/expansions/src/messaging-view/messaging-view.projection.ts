@@ -1,9 +1,9 @@
 import { EventData } from '@im/contracts';
 import { Projection } from '@im/eventstore';
+import { applyDirectoryEvent } from '@im/service-kit';
 import { Kysely } from 'kysely';
 
 type Sent = EventData<'message.sent'>;
-type Members = EventData<'group.members.added'>;
 
 /**
  * What this service knows of messaging: stored messages (is the extensible flag set, who may see
@@ -14,24 +14,13 @@ export const messagingViewProjection: Projection = {
   sources: ['messaging'],
   tables: ['message_refs', 'group_members', 'profiles'],
   async apply(trx, event) {
+    if (await applyDirectoryEvent(trx, event)) return;
     switch (event.type) {
       case 'message.sent':
         return onSent(trx, event.data as Sent);
       case 'message.recalled':
         await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
         return;
-      case 'group.members.added':
-        return onMembersAdded(trx, event.data as Members);
-      case 'group.members.removed': {
-        const e = event.data as Members;
-        await trx.deleteFrom('group_members').where('group_id', '=', e.groupId).where('user_id', 'in', e.userIds).execute();
-        return;
-      }
-      case 'user.upserted': {
-        const u = event.data as EventData<'user.upserted'>;
-        await trx.insertInto('profiles').values({ user_id: u.userId, name: u.name }).onConflict((oc) => oc.column('user_id').doUpdateSet({ name: u.name })).execute();
-        return;
-      }
       default:
         return;
     }
@@ -52,14 +41,6 @@ async function onSent(trx: Kysely<any>, m: Sent): Promise<void> {
       sent_time: m.sentTime,
       directed_user_ids: m.directedUserIds ?? null,
     })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-}
-
-async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
-  await trx
-    .insertInto('group_members')
-    .values(e.userIds.map((user_id) => ({ group_id: e.groupId, user_id })))
     .onConflict((oc) => oc.doNothing())
     .execute();
 }

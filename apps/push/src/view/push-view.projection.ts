@@ -1,9 +1,9 @@
 import { EventData, EventEnvelope } from '@im/contracts';
 import { Projection } from '@im/eventstore';
+import { applyDirectoryEvent } from '@im/service-kit';
 import { Kysely, sql } from 'kysely';
 
 type Sent = EventData<'message.sent'>;
-type Members = EventData<'group.members.added'>;
 
 /**
  * What push knows of the other services, rebuildable from their logs: group members, user and
@@ -18,27 +18,16 @@ export const pushViewProjection: Projection = {
   sources: ['messaging', 'receipts'],
   tables: ['group_members', 'profiles', 'groups', 'message_types', 'message_refs', 'read_positions'],
   async apply(trx, event: EventEnvelope) {
+    if (await applyDirectoryEvent(trx, event)) return;
     switch (event.type) {
       case 'message.sent':
         return onSent(trx, event.data as Sent);
       case 'message.recalled':
         await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
         return;
-      case 'group.members.added':
-        return onMembersAdded(trx, event.data as Members);
-      case 'group.members.removed': {
-        const e = event.data as Members;
-        await trx.deleteFrom('group_members').where('group_id', '=', e.groupId).where('user_id', 'in', e.userIds).execute();
-        return;
-      }
-      case 'user.upserted': {
-        const u = event.data as EventData<'user.upserted'>;
-        await upsertName(trx, 'profiles', 'user_id', u.userId, u.name);
-        return;
-      }
       case 'group.upserted': {
         const g = event.data as EventData<'group.upserted'>;
-        await upsertName(trx, 'groups', 'group_id', g.groupId, g.name);
+        await trx.insertInto('groups').values({ group_id: g.groupId, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
         return;
       }
       case 'message-type.registered': {
@@ -70,18 +59,6 @@ async function onSent(trx: Kysely<any>, m: Sent): Promise<void> {
     })
     .onConflict((oc) => oc.doNothing())
     .execute();
-}
-
-async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
-  await trx
-    .insertInto('group_members')
-    .values(e.userIds.map((user_id) => ({ group_id: e.groupId, user_id })))
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-}
-
-async function upsertName(trx: Kysely<any>, table: string, key: string, id: string, name: string): Promise<void> {
-  await trx.insertInto(table).values({ [key]: id, name }).onConflict((oc) => oc.column(key).doUpdateSet({ name })).execute();
 }
 
 /** Positions only move forward. */
