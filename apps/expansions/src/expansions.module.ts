@@ -17,6 +17,7 @@ import { expansionsRpc } from './expansions.rpc';
 import { messagingViewProjection } from './messaging-view/messaging-view.projection';
 import { migrations } from './migrations';
 import { claimNoticesProjection } from './red-packets/claim-notices.projection';
+import { DROPPED_NOTICES, DroppedNotices } from './red-packets/dropped-notices';
 import { packetExpansionProjection } from './red-packets/red-packet-expansion';
 import { EXPIRY_SCAN_MS, RedPacketExpiryWorker } from './red-packets/expiry.worker';
 import { RedPacketMessenger } from './red-packets/red-packet-message';
@@ -51,7 +52,12 @@ export class ExpansionsModule {
           useFactory: (nats: Nats, subjects: Subjects) => new RedPacketMessenger(new RpcClient(nats.nc, subjects)),
           inject: [NATS, SUBJECTS],
         },
-        { provide: EXTRA_PROJECTIONS, useFactory: (m: RedPacketMessenger) => [claimNoticesProjection(m)], inject: [RED_PACKET_MESSENGER] },
+        { provide: DROPPED_NOTICES, useValue: new DroppedNotices() },
+        {
+          provide: EXTRA_PROJECTIONS,
+          useFactory: (m: RedPacketMessenger, dropped: DroppedNotices) => [claimNoticesProjection(m, dropped)],
+          inject: [RED_PACKET_MESSENGER, DROPPED_NOTICES],
+        },
         { provide: RPC_HANDLERS, useFactory: expansionsRpc, inject: [ExpansionsService, RedPacketsService] },
       ],
     };

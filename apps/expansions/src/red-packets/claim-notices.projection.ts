@@ -1,15 +1,21 @@
 import { EventData } from '@im/contracts';
 import { Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
-import { RedPacketMessenger } from './red-packet-message';
+import { DroppedNotices } from './dropped-notices';
+import { isPermanent, RedPacketMessenger } from './red-packet-message';
 
 /**
  * The grey-bar notices of a claim, as a reaction to `redpacket.claimed`: one to the claimer
  * ("You claimed the red packet from {sender}") and one to the sender ("{claimer} claimed your
  * red packet"), each visible to its reader only. The idempotency keys come from the event id,
- * so a redelivered event sends nothing twice, and a failure is retried until messaging has them.
+ * so a redelivered event sends nothing twice.
+ *
+ * The world may have moved on since the claim: the sender (or the claimer) may have left the
+ * group. Messaging's refusal then is the answer, and asking again would get it again forever,
+ * holding back every later packet's notices; so a refusal drops that one notice (counted and
+ * logged by `DroppedNotices`) and only messaging being unreachable is retried.
  */
-export function claimNoticesProjection(messenger: RedPacketMessenger): Projection {
+export function claimNoticesProjection(messenger: RedPacketMessenger, dropped: DroppedNotices): Projection {
   return {
     name: 'claim_notices',
     sources: ['expansions'],
@@ -22,10 +28,16 @@ export function claimNoticesProjection(messenger: RedPacketMessenger): Projectio
       const claimer = names.get(c.userId) ?? c.userId;
       // In a private conversation each side addresses the other; in a group both address the group.
       const targetFor = (me: string) => (c.conversationType === 1 ? (me === c.senderId ? c.targetId : c.senderId) : c.targetId);
-      await messenger.notice(c.userId, c.conversationType, targetFor(c.userId), `You claimed the red packet from ${sender}`, `rp-notice:${event.id}:claimer`);
-      if (c.userId !== c.senderId) {
-        await messenger.notice(c.senderId, c.conversationType, targetFor(c.senderId), `${claimer} claimed your red packet`, `rp-notice:${event.id}:sender`);
-      }
+      const send = async (userId: string, text: string, idempotencyKey: string) => {
+        try {
+          await messenger.notice(userId, c.conversationType, targetFor(userId), text, idempotencyKey);
+        } catch (e) {
+          if (!isPermanent(e)) throw e;
+          dropped.record(e, { userId, redPacketId: c.redPacketId, idempotencyKey });
+        }
+      };
+      await send(c.userId, `You claimed the red packet from ${sender}`, `rp-notice:${event.id}:claimer`);
+      if (c.userId !== c.senderId) await send(c.senderId, `${claimer} claimed your red packet`, `rp-notice:${event.id}:sender`);
     },
   };
 }

@@ -53,7 +53,10 @@ export class RedPacketMessenger {
   }
 }
 
-/** A refusal from messaging that no retry will change (as opposed to it being unreachable). */
-export function isPermanent(e: unknown): boolean {
-  return e instanceof AppError && e.status >= 400 && e.status < 500;
+/**
+ * A refusal from messaging that no retry will change (as opposed to it being unreachable, or
+ * busy: 408 and 429 may pass later, and 5xx is messaging's trouble, not the request's).
+ */
+export function isPermanent(e: unknown): e is AppError {
+  return e instanceof AppError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
 }
