@@ -41,4 +41,7 @@ export const Errors = {
     new AppError('CONTENT_TOO_LARGE', 413, `${field} exceeds ${limit} bytes`, { field, limit }),
   unprocessable: (code: string, message: string, details?: unknown) => new AppError(code, 422, message, details),
   unavailable: (message: string) => new AppError('SERVICE_UNAVAILABLE', 503, message),
+  /** Keys that belong to something else on the message (a red packet's state), named in `details.keys`. */
+  reservedExpansionKey: (keys: string[], owner: string) =>
+    new AppError('RESERVED_EXPANSION_KEY', 422, `${keys.join(', ')} belong to the ${owner} and cannot be set, removed or cleared`, { keys, owner }),
 };

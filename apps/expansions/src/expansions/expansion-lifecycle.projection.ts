@@ -1,7 +1,11 @@
 import { EventData } from '@im/contracts';
 import { Projection } from '@im/eventstore';
+import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { changeExpansion } from './expansion.store';
+import { planReactionWrite } from './reaction-write';
+
+const logger = new Logger('expansion-lifecycle');
 
 /**
  * Reactions to messaging that change expansions: a message's initial expansion becomes its
@@ -33,14 +37,13 @@ async function onSent(trx: Transaction<any>, m: EventData<'message.sent'>): Prom
   if (!m.expansion || !m.canIncludeExpansion || m.seq === null) return;
   const initial = m.expansion;
   await changeExpansion(trx, { messageUId: m.messageUId, ref: refOf(m), operatorId: m.senderId, reason: 'initial', now: m.sentTime }, (current) => {
-    // Keys already written (a claim can overtake this reaction) keep their newer values.
-    const fresh = Object.entries(initial).filter(([k]) => !current.has(k));
-    return {
-      cleared: false,
-      removed: [],
-      set: Object.fromEntries(fresh.map(([k, v]) => [k, { value: v, version: 1 }])),
-      keyCountAfter: current.size + fresh.length,
-    };
+    // Keys already written (a claim or a member's PATCH can overtake this reaction) keep their newer values.
+    const fresh = Object.fromEntries(Object.entries(initial).filter(([k]) => !current.has(k)));
+    // Those PATCHes may also have used the room the initial keys needed (a red packet's keys
+    // are kept room for; other messages' are not): what does not fit is left out, not retried.
+    const { plan, leftOut } = planReactionWrite(current, fresh);
+    if (leftOut.length > 0) logger.warn(`${m.messageUId}: no room for initial expansion keys ${leftOut.join(', ')}; left out`);
+    return plan;
   });
 }
 

@@ -5,6 +5,7 @@ import { Kysely } from 'kysely';
 import { assertCanSee, ConversationRef } from '../messaging-view/access';
 import { planPatch } from './expansion.rules';
 import { changeExpansion, readKeys, toView } from './expansion.store';
+import { assertLeavesPacketKeys, countingPacketKeys, packetKeysOf } from '../red-packets/red-packet-keys';
 
 /** PATCH and GET of a message's expansion, for members of its conversation or the server key. */
 @Injectable()
@@ -17,9 +18,12 @@ export class ExpansionsService {
   async patch({ actor, messageUId, body }: RpcParsed<'expansions', 'expansions.patch'>): Promise<RpcReply<'expansions', 'expansions.patch'>> {
     const ref = await this.visibleMessage(messageUId, actor);
     if (!ref.canIncludeExpansion) throw Errors.unprocessable('EXPANSION_NOT_ALLOWED', 'the message was not sent with canIncludeExpansion: true');
+    // A red packet's own keys are its state: nobody writes them but the packet.
+    const packetKeys = packetKeysOf(ref.objectName);
+    assertLeavesPacketKeys(body, packetKeys);
     const keys = await this.db.transaction().execute((trx) =>
       changeExpansion(trx, { messageUId, ref, operatorId: actor.userId, reason: 'update', now: this.clock.now().getTime() }, (current) =>
-        planPatch(current, body, actor.isServer),
+        planPatch(countingPacketKeys(current, packetKeys), body, actor.isServer),
       ),
     );
     return toView(keys);
@@ -30,7 +34,10 @@ export class ExpansionsService {
     return toView(await readKeys(this.db, messageUId));
   }
 
-  private async visibleMessage(messageUId: string, actor: Parameters<typeof assertCanSee>[2]): Promise<ConversationRef & { canIncludeExpansion: boolean }> {
+  private async visibleMessage(
+    messageUId: string,
+    actor: Parameters<typeof assertCanSee>[2],
+  ): Promise<ConversationRef & { canIncludeExpansion: boolean; objectName: string | null }> {
     const row = await this.db.selectFrom('message_refs').selectAll().where('message_uid', '=', messageUId).executeTakeFirst();
     if (!row || row.recalled) throw Errors.notFound('message');
     const ref = {
@@ -40,6 +47,7 @@ export class ExpansionsService {
       targetId: row.target_id,
       directedUserIds: row.directed_user_ids,
       canIncludeExpansion: row.can_include_expansion,
+      objectName: row.object_name,
     };
     await assertCanSee(this.db, ref, actor, 'message');
     return ref;

@@ -6,8 +6,8 @@ import { Kysely } from 'kysely';
 type Sent = EventData<'message.sent'>;
 
 /**
- * What this service knows of messaging: stored messages (is the extensible flag set, who may see
- * it, was it recalled), group membership and profile names. The flag is fixed at send.
+ * What this service knows of messaging: stored messages (their type, is the extensible flag set,
+ * who may see it, was it recalled), group membership and profile names. The flag is fixed at send.
  */
 export const messagingViewProjection: Projection = {
   name: 'message_refs',
@@ -37,6 +37,7 @@ async function onSent(trx: Kysely<any>, m: Sent): Promise<void> {
       conversation_type: m.conversationType,
       target_id: m.targetId,
       sender_id: m.senderId,
+      object_name: m.objectName,
       can_include_expansion: m.canIncludeExpansion,
       sent_time: m.sentTime,
       directed_user_ids: m.directedUserIds ?? null,

@@ -1,10 +1,22 @@
+import { Projection } from '@im/eventstore';
+import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { changeExpansion } from '../expansions/expansion.store';
+import { planReactionWrite } from '../expansions/reaction-write';
 import { packetExpansion } from './red-packet.decider';
-import { Projection } from '@im/eventstore';
 import { loadPacket, packetRef, RedPacketRow } from './red-packet.repository';
 
-/** Mirrors a packet's state into its message's expansion; unchanged keys are not written. */
+const logger = new Logger('packet-expansions');
+
+/**
+ * Mirrors a packet's state into its message's expansion; unchanged keys are not written.
+ *
+ * It never meets the per-message key limit: members' PATCHes keep room for the packet's five
+ * keys and cannot remove them (`red-packet-keys.ts`), so an update rewrites its own keys or adds
+ * one of them inside that room. Should a message still have no room (keys written before those
+ * rules existed), the keys that exist are updated and the missing ones that do not fit are left
+ * out with a warning: a reaction that failed here would fail forever and stop every packet after it.
+ */
 export async function updatePacketExpansion(
   trx: Transaction<any>,
   p: RedPacketRow,
@@ -12,16 +24,12 @@ export async function updatePacketExpansion(
   now: number,
 ): Promise<void> {
   if (!p.messageUId) return;
+  const messageUId = p.messageUId;
   const wanted = packetExpansion({ count: p.count, totalAmount: p.totalAmount, ...state });
-  await changeExpansion(trx, { messageUId: p.messageUId, ref: packetRef(p), operatorId: null, reason: 'red_packet', now }, (current) => {
-    const changed = Object.entries(wanted).filter(([k, v]) => current.get(k)?.value !== v);
-    const added = changed.filter(([k]) => !current.has(k)).length;
-    return {
-      cleared: false,
-      removed: [],
-      set: Object.fromEntries(changed.map(([k, v]) => [k, { value: v, version: (current.get(k)?.version ?? 0) + 1 }])),
-      keyCountAfter: current.size + added,
-    };
+  await changeExpansion(trx, { messageUId, ref: packetRef(p), operatorId: null, reason: 'red_packet', now }, (current) => {
+    const { plan, leftOut } = planReactionWrite(current, wanted);
+    if (leftOut.length > 0) logger.warn(`${messageUId}: no room for red packet keys ${leftOut.join(', ')}; left out`);
+    return plan;
   });
 }
 
