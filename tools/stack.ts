@@ -9,10 +9,13 @@ import { join } from 'node:path';
 const root = join(__dirname, '..');
 const apps = ['messaging', 'expansions', 'receipts', 'push', 'gateway'];
 const children: ChildProcess[] = [];
+// Extra node flags for every app, e.g. STACK_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to
+// profile under load (node refuses --cpu-prof in NODE_OPTIONS).
+const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 let stopping = false;
 
 function start(app: string): ChildProcess {
-  const child = spawn(process.execPath, ['-r', join(root, 'tools/register.js'), join(root, `apps/${app}/src/main.ts`)], {
+  const child = spawn(process.execPath, [...nodeArgs, '-r', join(root, 'tools/register.js'), join(root, `apps/${app}/src/main.ts`)], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: process.env,
   });
