@@ -1,12 +1,39 @@
 import { sql, Transaction } from 'kysely';
 
+/** Proof that the transaction holds the conversation's lock: the head can only move under it. */
+export interface ConversationLock {
+  readonly conversationId: string;
+}
+
+/**
+ * The conversation lock, which must be a command's first step when it appends to a
+ * conversation's stream. The relay publishes in transaction-id order, and Postgres gives a
+ * transaction its id at its first write (a row lock included). If a command wrote anything
+ * before queueing for the conversation (an idempotency key, a locked message row), a writer
+ * that got its id later could still take the conversation first, and seq 6 would be published
+ * before seq 5. An advisory lock takes no transaction id, so under it the first write hands out
+ * ids in the order writers hold the conversation: publish order is seq order.
+ *
+ * It refuses to be taken after a write, so a command that gets the order wrong fails loudly
+ * instead of reordering the stream now and then.
+ */
+export async function lockConversation(trx: Transaction<any>, conversationId: string): Promise<ConversationLock> {
+  const { rows } = await sql<{ wrote_before: boolean }>`
+    SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote_before,
+           pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), hashtext(${conversationId}))`.execute(trx);
+  if (rows[0].wrote_before) {
+    throw new Error(`conversation ${conversationId}: the conversation lock must come before the transaction's first write`);
+  }
+  return { conversationId };
+}
+
 /**
  * Takes the conversation's next event version (and next seq, for a stored message) by updating
- * its head row: the row lock serialises writers of one conversation, and nothing else.
+ * its head row, under the conversation lock.
  */
 export async function advanceConversationHead(
   trx: Transaction<any>,
-  conversationId: string,
+  { conversationId }: ConversationLock,
   stored: boolean,
 ): Promise<{ version: number; lastSeq: number }> {
   const step = stored ? 1 : 0;
@@ -18,7 +45,7 @@ export async function advanceConversationHead(
   return { version: rows[0].version, lastSeq: Number(rows[0].last_seq) };
 }
 
-/** The write side's record of a stored message, locked for the change at hand. */
+/** The write side's record of a stored message. */
 export interface IndexedMessage {
   message_uid: string;
   conversation_id: string;
@@ -35,7 +62,17 @@ export interface IndexedMessage {
   stream_complete: boolean | null;
 }
 
-export async function lockIndexedMessage(trx: Transaction<any>, messageUId: string): Promise<IndexedMessage | undefined> {
-  const row = await trx.selectFrom('message_index').selectAll().where('message_uid', '=', messageUId).forUpdate().executeTakeFirst();
-  return row as IndexedMessage | undefined;
+/**
+ * Locks a stored message for a change that appends to its conversation: the conversation
+ * first (its id never changes, so it is read without a lock), then the message row.
+ */
+export async function lockMessageForChange(
+  trx: Transaction<any>,
+  messageUId: string,
+): Promise<{ lock: ConversationLock; message: IndexedMessage } | undefined> {
+  const row = await trx.selectFrom('message_index').select('conversation_id').where('message_uid', '=', messageUId).executeTakeFirst();
+  if (!row) return undefined;
+  const lock = await lockConversation(trx, row.conversation_id as string);
+  const message = await trx.selectFrom('message_index').selectAll().where('message_uid', '=', messageUId).forUpdate().executeTakeFirst();
+  return message ? { lock, message: message as IndexedMessage } : undefined;
 }

@@ -4,7 +4,7 @@ import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { MESSAGING_SETTINGS, MessagingSettings } from '../messaging.settings';
-import { advanceConversationHead, lockIndexedMessage } from './conversation-head';
+import { advanceConversationHead, lockMessageForChange } from './conversation-head';
 import { assertMayRecall } from './message.rules';
 
 /**
@@ -23,14 +23,15 @@ export class RecallMessageService {
     if (body.isAdmin && !actor.isServer) throw Errors.forbidden('isAdmin needs the server key');
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
-      const m = await lockIndexedMessage(trx, messageUId);
-      if (!m) throw Errors.notFound('message');
+      const locked = await lockMessageForChange(trx, messageUId);
+      if (!locked) throw Errors.notFound('message');
+      const { lock, message: m } = locked;
       const isAdmin = Boolean(actor.isServer && body.isAdmin);
       if (!isAdmin && actor.userId !== m.sender_id) throw Errors.notFound('message');
       if (m.recalled_at !== null) throw Errors.conflict('ALREADY_RECALLED', 'the message was already recalled', { recallTime: Number(m.recalled_at) });
       assertMayRecall(actor, body.isAdmin, { senderId: m.sender_id, sentTime: Number(m.sent_time) }, now.getTime(), this.settings.recallWindowMs);
       await trx.updateTable('message_index').set({ recalled_at: now.getTime() }).where('message_uid', '=', messageUId).execute();
-      const head = await advanceConversationHead(trx, m.conversation_id, false);
+      const head = await advanceConversationHead(trx, lock, false);
       const data: EventData<'message.recalled'> = {
         messageUId,
         conversationId: m.conversation_id,

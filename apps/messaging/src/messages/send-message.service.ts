@@ -15,7 +15,7 @@ import { Kysely, Transaction } from 'kysely';
 import { isGroupMember } from '../groups/groups.service';
 import { MessageTypesService } from '../message-types/message-types.service';
 import { missingUsers } from '../users/users.service';
-import { advanceConversationHead } from './conversation-head';
+import { advanceConversationHead, lockConversation } from './conversation-head';
 import { newMessageUId } from './message-uid';
 import {
   actingUser,
@@ -63,7 +63,8 @@ export class SendMessageService {
     return runOnce(this.db, `send:${senderId}`, idempotencyKey, async (trx) => {
       const now = this.clock.now();
       const convId = conversationId(body.conversationType, senderId, body.targetId);
-      const head = await advanceConversationHead(trx, convId, type.isPersisted);
+      // First, before anything is written (runOnce claims the key after the work): see lockConversation.
+      const head = await advanceConversationHead(trx, await lockConversation(trx, convId), type.isPersisted);
       const data: EventData<'message.sent'> = {
         messageUId: newMessageUId(now.getTime()),
         conversationId: convId,

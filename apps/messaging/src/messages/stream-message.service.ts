@@ -3,7 +3,7 @@ import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
-import { advanceConversationHead, lockIndexedMessage } from './conversation-head';
+import { advanceConversationHead, lockMessageForChange } from './conversation-head';
 import { actingUser, nextStreamState, STREAM_OBJECT_NAME } from './message.rules';
 
 /**
@@ -21,8 +21,9 @@ export class StreamMessageService {
     const senderId = actingUser(actor);
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
-      const m = await lockIndexedMessage(trx, messageUId);
-      if (!m || m.sender_id !== senderId) throw Errors.notFound('message');
+      const locked = await lockMessageForChange(trx, messageUId);
+      if (!locked || locked.message.sender_id !== senderId) throw Errors.notFound('message');
+      const { lock, message: m } = locked;
       if (m.object_name !== STREAM_OBJECT_NAME) throw Errors.unprocessable('NOT_A_STREAM', `only ${STREAM_OBJECT_NAME} messages take chunks`);
       if (m.recalled_at !== null) throw Errors.conflict('MESSAGE_RECALLED', 'the message was recalled');
       const state = nextStreamState({ seq: m.stream_seq ?? 1, bytes: m.stream_bytes ?? 0, complete: m.stream_complete ?? false }, body);
@@ -31,7 +32,7 @@ export class StreamMessageService {
         .set({ stream_seq: state.seq, stream_bytes: state.bytes, stream_complete: state.complete })
         .where('message_uid', '=', messageUId)
         .execute();
-      const head = await advanceConversationHead(trx, m.conversation_id, false);
+      const head = await advanceConversationHead(trx, lock, false);
       const data: EventData<'message.stream.appended'> = {
         messageUId,
         conversationId: m.conversation_id,
