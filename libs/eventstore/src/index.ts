@@ -1,4 +1,6 @@
 export * from './append';
+export * from './append-batch';
+export * from './group-commit';
 export * from './consumer';
 export * from './envelope';
 export * from './idempotency';

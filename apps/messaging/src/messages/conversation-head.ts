@@ -18,13 +18,22 @@ export interface ConversationLock {
  * instead of reordering the stream now and then.
  */
 export async function lockConversation(trx: Transaction<any>, conversationId: string): Promise<ConversationLock> {
+  await lockConversations(trx, [conversationId]);
+  return { conversationId };
+}
+
+/**
+ * The locks of several conversations (a batch of sends), in one statement and in one global
+ * order, so two writers sharing conversations never deadlock.
+ */
+export async function lockConversations(trx: Transaction<any>, conversationIds: string[]): Promise<void> {
   const { rows } = await sql<{ wrote_before: boolean }>`
     SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote_before,
-           pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), hashtext(${conversationId}))`.execute(trx);
+           (SELECT count(pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), hashtext(c)))
+              FROM (SELECT c FROM unnest(${conversationIds}::text[]) AS c ORDER BY c) AS sorted) AS locked`.execute(trx);
   if (rows[0].wrote_before) {
-    throw new Error(`conversation ${conversationId}: the conversation lock must come before the transaction's first write`);
+    throw new Error(`conversations ${conversationIds.join(', ')}: the conversation lock must come before the transaction's first write`);
   }
-  return { conversationId };
 }
 
 /**

@@ -3,20 +3,17 @@ import {
   ConversationType,
   conversationId,
   Errors,
-  EventData,
-  newEvent,
   RpcParsed,
   SendMessageResult,
 } from '@im/contracts';
-import { appendToStream, runOnce } from '@im/eventstore';
+import { GroupCommit, runOnce } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, Transaction } from 'kysely';
+import { Kysely } from 'kysely';
 import { isGroupMember } from '../groups/groups.service';
 import { MessageTypesService } from '../message-types/message-types.service';
-import { missingUsers } from '../users/users.service';
-import { advanceConversationHead, lockConversation } from './conversation-head';
-import { newMessageUId } from './message-uid';
+import { ExistingUsers } from '../users/existing-users';
+import { AcceptedSend, writeSends } from './send-batch';
 import {
   actingUser,
   assertMaySend,
@@ -27,7 +24,6 @@ import {
   Mention,
   mentionOf,
   streamStart,
-  StreamState,
   validateContent,
 } from './message.rules';
 
@@ -35,8 +31,9 @@ type SendRequest = RpcParsed<'messaging', 'messages.send'>;
 
 /**
  * Accepting a message: check the rules and the sender's access, then in one transaction take
- * the conversation's next version (and seq, if stored) and append `message.sent`. The cost is
- * the same in a group of 3 or of 10,000: nothing is written per member.
+ * the conversation's next version (and seq, if stored) and append `message.sent`, together with
+ * whatever other sends arrived meanwhile (writeSends). The cost is the same in a group of 3 or
+ * of 10,000: nothing is written per member.
  */
 @Injectable()
 export class SendMessageService {
@@ -44,7 +41,14 @@ export class SendMessageService {
     @Inject(DB) private readonly db: Kysely<any>,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly types: MessageTypesService,
-  ) {}
+  ) {
+    this.users = new ExistingUsers(db);
+    this.commits = new GroupCommit({ db, write: (trx, sends) => writeSends(trx, sends, clock.now()), alone: (send) => this.writeAlone(send) });
+  }
+
+  /** Concurrent sends share one transaction (see GroupCommit): under load, one commit carries many. */
+  private readonly commits: GroupCommit<AcceptedSend, SendMessageResult>;
+  private readonly users: ExistingUsers;
 
   async send({ actor, idempotencyKey, body }: SendRequest): Promise<SendMessageResult> {
     const senderId = actingUser(actor);
@@ -60,38 +64,23 @@ export class SendMessageService {
     if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
     const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned), directed);
 
-    return runOnce(this.db, `send:${senderId}`, idempotencyKey, async (trx) => {
-      const now = this.clock.now();
-      const convId = conversationId(body.conversationType, senderId, body.targetId);
-      // First, before anything is written (runOnce claims the key after the work): see lockConversation.
-      const head = await advanceConversationHead(trx, await lockConversation(trx, convId), type.isPersisted);
-      const data: EventData<'message.sent'> = {
-        messageUId: newMessageUId(now.getTime()),
-        conversationId: convId,
-        conversationType: body.conversationType,
-        targetId: body.targetId,
-        senderId,
-        objectName: body.objectName,
-        content,
-        seq: type.isPersisted ? head.lastSeq : null,
-        sentTime: now.getTime(),
-        isPersisted: type.isPersisted,
-        isCounted: type.isCounted,
-        isStatus: type.isStatus,
-        mention,
-        pushContent: body.pushContent,
-        pushTitle: body.pushTitle,
-        disablePush: body.disablePush ?? false,
-        disablePushTitle: body.disablePushTitle ?? false,
-        needReadReceipt: body.needReadReceipt ?? false,
-        canIncludeExpansion: body.canIncludeExpansion ?? false,
-        ...(directed ? { directedUserIds: directed } : {}),
-        ...(expansion ? { expansion } : {}),
-      };
-      if (data.seq !== null) await this.index(trx, data, stream);
-      await appendToStream(trx, `conversation-${convId}`, head.version - 1, [newEvent('message.sent', data)], now);
-      return { messageUId: data.messageUId, seq: data.seq, sentTime: data.sentTime };
-    });
+    const accepted: AcceptedSend = {
+      conversationId: conversationId(body.conversationType, senderId, body.targetId),
+      senderId,
+      body,
+      type,
+      content,
+      stream,
+      directed,
+      expansion,
+      mention,
+    };
+    // A keyed send goes alone (its key is claimed in its own transaction); the rest share commits.
+    return idempotencyKey ? this.writeAlone(accepted, idempotencyKey) : this.commits.submit(accepted);
+  }
+
+  private writeAlone(send: AcceptedSend, idempotencyKey?: string): Promise<SendMessageResult> {
+    return runOnce(this.db, `send:${send.senderId}`, idempotencyKey, async (trx) => (await writeSends(trx, [send], this.clock.now()))[0]);
   }
 
   /** Strangers get the same 404 whether or not the group exists. */
@@ -100,7 +89,7 @@ export class SendMessageService {
       if (!(await isGroupMember(this.db, targetId, senderId))) throw Errors.notFound('group');
       return;
     }
-    const missing = await missingUsers(this.db, [senderId, targetId]);
+    const missing = await this.users.missing([senderId, targetId]);
     if (missing.length > 0) throw Errors.notFound('user');
   }
 
@@ -138,24 +127,4 @@ export class SendMessageService {
     return { type: 2, userIds: await this.membersAmong(groupId, mention.userIds) };
   }
 
-  /** The write side's record of a stored message: what recall and streaming check and lock. */
-  private async index(trx: Transaction<any>, m: EventData<'message.sent'>, stream: StreamState | null): Promise<void> {
-    await trx
-      .insertInto('message_index')
-      .values({
-        message_uid: m.messageUId,
-        conversation_id: m.conversationId,
-        conversation_type: m.conversationType,
-        target_id: m.targetId,
-        sender_id: m.senderId,
-        seq: m.seq,
-        object_name: m.objectName,
-        sent_time: m.sentTime,
-        directed_user_ids: m.directedUserIds ?? null,
-        stream_seq: stream?.seq ?? null,
-        stream_bytes: stream?.bytes ?? null,
-        stream_complete: stream?.complete ?? null,
-      })
-      .execute();
-  }
 }
