@@ -39,6 +39,19 @@ export const Errors = {
   conflict: (code: string, message: string, details?: unknown) => new AppError(code, 409, message, details),
   tooLarge: (field: string, limit: number) =>
     new AppError('CONTENT_TOO_LARGE', 413, `${field} exceeds ${limit} bytes`, { field, limit }),
+  /**
+   * A reply that would not fit in one NATS message (the connection's max_payload). The caller
+   * asks for less (a smaller page); the service answers this instead of failing to answer.
+   */
+  replyTooLarge: (bytes: number, limit: number) =>
+    new AppError('REPLY_TOO_LARGE', 413, `the reply (${bytes} bytes) exceeds the ${limit}-byte message limit; ask for less`, { bytes, limit }),
+  /** An event whose envelope would not fit in one NATS message: refused before it is stored. */
+  eventTooLarge: (type: string, bytes: number, limit: number) =>
+    new AppError('CONTENT_TOO_LARGE', 413, `the ${type} event would be ${bytes} bytes, over the ${limit}-byte limit`, { field: 'event', limit, bytes }),
+  /** Input the database refused to store (a character or a value it cannot hold): the caller's fault, a 4xx. */
+  unstorable: (message: string) => new AppError('VALIDATION_FAILED', 400, message, [{ path: '(unknown)', message }]),
+  /** Input past a limit of the database (a value too long for its column, an index row too big). */
+  tooLargeToStore: (message: string) => new AppError('CONTENT_TOO_LARGE', 413, message),
   unprocessable: (code: string, message: string, details?: unknown) => new AppError(code, 422, message, details),
   unavailable: (message: string) => new AppError('SERVICE_UNAVAILABLE', 503, message),
   /** Keys that belong to something else on the message (a red packet's state), named in `details.keys`. */

@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Errors, EVENTS, NewEvent } from '@im/contracts';
+import { Errors, EVENTS, NewEvent, ServiceName, SERVICES } from '@im/contracts';
 import { pgCode, pgConstraint, PgCode } from '@im/db';
 import { Kysely, sql } from 'kysely';
+import { toEnvelope } from './envelope';
+
+/**
+ * The largest envelope an event may have: the relay publishes each event as one NATS message,
+ * and one that does not fit would stall the relay on it. NATS's default max_payload (1 MiB, which
+ * the deployment must not lower) less 4 KiB for what travels with it: the Nats-Msg-Id header, the
+ * protocol line. The envelope is measured with the longest service name and position it can have.
+ */
+export const MAX_EVENT_ENVELOPE_BYTES = 1024 * 1024 - 4 * 1024;
+
+/** The longest source name and position an envelope can carry, so the measure is never short. */
+const LONGEST_SERVICE: ServiceName = [...SERVICES].sort((a, b) => b.length - a.length)[0];
+const WIDEST_POSITION = Number.MAX_SAFE_INTEGER;
 
 export type ExpectedVersion = number | 'any';
 
@@ -25,6 +38,8 @@ export async function appendToStream(
   metadata: Record<string, unknown> = {},
 ): Promise<AppendResult> {
   const base = expectedVersion === 'any' ? await currentVersion(trx, streamId) : expectedVersion;
+  // Before anything is written: throwing here rolls back the caller's whole transaction.
+  for (const e of events) assertEnvelopeFits(streamId, e, now);
   const rows = events.map((e, i) => ({
     event_id: randomUUID(),
     stream_id: streamId,
@@ -44,6 +59,21 @@ export async function appendToStream(
     throw e;
   }
   return { version: base + events.length, eventIds: rows.map((r) => r.event_id) };
+}
+
+/** Refuses (413) an event whose envelope, as the relay will publish it, would not fit in one NATS message. */
+export function assertEnvelopeFits(streamId: string, event: NewEvent, now: Date): void {
+  const envelope = toEnvelope(LONGEST_SERVICE, {
+    global_position: WIDEST_POSITION,
+    event_id: randomUUID(),
+    stream_id: streamId,
+    type: event.type,
+    data_version: EVENTS[event.type].version,
+    data: event.data,
+    occurred_at: now,
+  });
+  const bytes = Buffer.byteLength(JSON.stringify(envelope), 'utf8');
+  if (bytes > MAX_EVENT_ENVELOPE_BYTES) throw Errors.eventTooLarge(event.type, bytes, MAX_EVENT_ENVELOPE_BYTES);
 }
 
 async function currentVersion(trx: Kysely<any>, streamId: string): Promise<number> {
