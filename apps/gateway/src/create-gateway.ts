@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
+import { assertSafeRequest, badUrlError } from './http/hostile-input';
 
 /** Bodies above this are refused by Fastify (413) before any handler; content itself is capped at 128 KB. */
 const BODY_LIMIT = 1024 * 1024;
@@ -16,11 +18,20 @@ export function registeredRoutes(app: NestFastifyApplication): Array<{ method: s
 }
 
 export async function createGateway(config: GatewayConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT });
   const routes: Array<{ method: string; url: string }> = [];
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    // Refusals before routing (a path segment that does not decode) get the error JSON too.
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const body = toErrorBody(error.code === 'FST_ERR_BAD_URL' ? badUrlError(req.url, req.method, routes) : error);
+      void reply.status(body.status).send(errorJson(body));
+    },
+  });
   adapter.getInstance().addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
+  // Every string that enters (body, query, path) is checked once, here, before any handler.
+  adapter.getInstance().addHook('preValidation', async (req) => assertSafeRequest(req));
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config), adapter, {
     logger: process.env.LOG_LEVEL === 'silent' ? false : ['log', 'warn', 'error'],
   });
