@@ -36,7 +36,7 @@ describe('gateway e2e', () => {
     expect(issued.body.expiresAt).toBeGreaterThan(Date.now() + 3500_000);
     const list = await api.get('/v1/conversations', { token: issued.body.token });
     expect(list.status).toBe(200);
-    expect(list.body).toEqual({ conversations: [] });
+    expect(list.body).toEqual({ conversations: [], nextCursor: null });
     expect((await api.post('/v1/users/nobody/token')).status).toBe(404);
     expect((await api.post('/v1/users/ana/token', { ttlSeconds: 'long' })).status).toBe(400);
   });

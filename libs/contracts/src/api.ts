@@ -61,8 +61,10 @@ export const HistoryQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
+/** `cursor` is the opaque `nextCursor` of the previous page. */
 export const ConversationListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
 });
 
 export const ConversationPath = z.strictObject({

@@ -12,3 +12,4 @@ export * from './expansions-api';
 export * from './receipts-api';
 export * from './push-api';
 export * from './actor';
+export * from './pages';

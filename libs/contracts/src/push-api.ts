@@ -47,10 +47,11 @@ export type RegisterDeviceBody = z.infer<typeof RegisterDeviceBody>;
 /** `PUT /v1/conversations/{type}/{targetId}/notification`. */
 export const NotificationBody = z.strictObject({ muted: z.boolean() });
 
-/** `GET /v1/admin/pushes?userId=`: the newest pushes first. */
+/** `GET /v1/admin/pushes?userId=`: the newest pushes first; `before` is the `nextBefore` of the previous page. */
 export const AdminPushesQuery = z.strictObject({
   userId: EntityId,
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().positive().optional(),
 });
 
 /**

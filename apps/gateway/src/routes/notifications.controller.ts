@@ -17,9 +17,9 @@ export class NotificationsController {
 }
 
 /** Marks the muted conversations of a list; without the push service the list is still served. */
-export async function withMuted(rpc: RpcClient, actor: Actor, list: { conversations: ConversationView[] }): Promise<{ conversations: ConversationView[] }> {
+export async function withMuted<L extends { conversations: ConversationView[] }>(rpc: RpcClient, actor: Actor, list: L): Promise<L> {
   if (!actor.userId || list.conversations.length === 0) return list;
   const muted = await rpc.call('push', 'notifications.muted', { actor }).catch(() => ({ conversations: [] }));
   const keys = new Set(muted.conversations.map((c) => `${c.conversationType}:${c.targetId}`));
-  return { conversations: list.conversations.map((c) => ({ ...c, muted: keys.has(`${c.conversationType}:${c.targetId}`) })) };
+  return { ...list, conversations: list.conversations.map((c) => ({ ...c, muted: keys.has(`${c.conversationType}:${c.targetId}`) })) };
 }

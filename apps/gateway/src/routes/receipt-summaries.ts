@@ -10,7 +10,7 @@ type WithReceipt = MessageView & { receipt?: { readCount: number; unreadCount: n
  * History shows the caller's own messages with their receipt summary (PRODUCT "Shapes"). The
  * receipts service owns them; history still answers, without summaries, if it does not.
  */
-export async function withReceipts(rpc: RpcClient, actor: Actor, page: { messages: MessageView[] }): Promise<{ messages: WithReceipt[] }> {
+export async function withReceipts<P extends { messages: MessageView[] }>(rpc: RpcClient, actor: Actor, page: P): Promise<P & { messages: WithReceipt[] }> {
   const own = page.messages.filter((m) => m.senderId === actor.userId && !m.recalled).map((m) => m.messageUId);
   if (!actor.userId || own.length === 0) return page;
   const { receipts } = (await rpc
@@ -18,7 +18,7 @@ export async function withReceipts(rpc: RpcClient, actor: Actor, page: { message
     .catch(() => ({ receipts: [] }))) as { receipts: ReceiptSummary[] };
   if (receipts.length === 0) return page;
   const byUid = new Map(receipts.map((r) => [r.messageUId, r]));
-  return { messages: page.messages.map((m) => (byUid.has(m.messageUId) ? { ...m, receipt: receiptOf(byUid.get(m.messageUId)!) } : m)) };
+  return { ...page, messages: page.messages.map((m) => (byUid.has(m.messageUId) ? { ...m, receipt: receiptOf(byUid.get(m.messageUId)!) } : m)) };
 }
 
 function receiptOf(r: ReceiptSummary): WithReceipt['receipt'] {

@@ -1,4 +1,4 @@
-import { ConversationType, conversationId, ConversationView, Errors, MessageView, RpcParsed } from '@im/contracts';
+import { ConversationPage, ConversationType, conversationId, ConversationView, Errors, HistoryPage, MessageView, RpcParsed } from '@im/contracts';
 import { StoredView } from './message-events';
 import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
@@ -6,6 +6,7 @@ import { Kysely, sql } from 'kysely';
 import { isGroupMember } from '../groups/groups.service';
 import { missingUsers } from '../users/users.service';
 import { actingUser, assertSupportedConversation } from '../messages/message.rules';
+import { decodeListCursor, encodeListCursor, pageOf } from './conversation-pages';
 
 /**
  * A member's unread count in one conversation (`cm` joined to its `c`): counted messages after
@@ -21,14 +22,23 @@ const UNREAD = sql`
 /** How long `unreadTotals` waits for the projection to reach the message it was asked about. */
 const CATCH_UP_MS = 1000;
 
-/** Reads of the conversations projection: the caller's list, one conversation's history, unread totals. */
+/** When a conversation was last active for its member: the list's order and cursor. */
+const ACTIVITY = sql`greatest(c.last_time, cm.last_directed_time)`;
+
+/**
+ * Reads of the conversations projection: the caller's list, one conversation's history, unread
+ * totals. Pages are bounded by count and bytes (see conversation-pages.ts).
+ */
 @Injectable()
 export class ConversationsQueries {
   constructor(@Inject(DB) private readonly db: Kysely<any>) {}
 
-  async list({ actor, query }: RpcParsed<'messaging', 'conversations.list'>): Promise<{ conversations: ConversationView[] }> {
+  async list({ actor, query }: RpcParsed<'messaging', 'conversations.list'>): Promise<ConversationPage> {
     const userId = actingUser(actor);
+    const after = decodeListCursor(query.cursor);
     const { rows } = await sql<{
+      conversation_id: string;
+      activity: string;
       conversation_type: number;
       target_id: string;
       last_message: StoredView | null;
@@ -36,7 +46,7 @@ export class ConversationsQueries {
       unread: number;
       mentioned: number;
     }>`
-      SELECT cm.conversation_type, cm.target_id, cm.read_seq,
+      SELECT c.conversation_id, ${ACTIVITY} AS activity, cm.conversation_type, cm.target_id, cm.read_seq,
              CASE WHEN cm.last_directed_seq > coalesce((c.last_message->>'seq')::bigint, 0)
                   THEN cm.last_directed ELSE c.last_message END AS last_message,
              ${UNREAD} AS unread,
@@ -46,10 +56,11 @@ export class ConversationsQueries {
         FROM conversation_members cm
         JOIN conversations c ON c.conversation_id = cm.conversation_id
        WHERE cm.user_id = ${userId} AND (c.last_message IS NOT NULL OR cm.last_directed IS NOT NULL)
-       ORDER BY greatest(c.last_time, cm.last_directed_time) DESC, c.conversation_id
-       LIMIT ${query.limit}`.execute(this.db);
-    return {
-      conversations: rows.map((r) => ({
+         ${after ? sql`AND (${ACTIVITY} < ${after.activity} OR (${ACTIVITY} = ${after.activity} AND c.conversation_id > ${after.conversationId}))` : sql``}
+       ORDER BY ${ACTIVITY} DESC, c.conversation_id
+       LIMIT ${query.limit + 1}`.execute(this.db);
+    const views = rows.map(
+      (r): ConversationView => ({
         conversationType: r.conversation_type,
         targetId: r.target_id,
         lastMessage: r.last_message ? { ...r.last_message, targetId: r.target_id } : null,
@@ -57,7 +68,13 @@ export class ConversationsQueries {
         mentionedCount: Number(r.mentioned),
         readSeq: Number(r.read_seq),
         muted: false,
-      })),
+      }),
+    );
+    const { items, more } = pageOf(views, query.limit);
+    const last = rows[items.length - 1];
+    return {
+      conversations: items,
+      nextCursor: more ? encodeListCursor({ activity: Number(last.activity), conversationId: last.conversation_id }) : null,
     };
   }
 
@@ -85,7 +102,7 @@ export class ConversationsQueries {
     }
   }
 
-  async history(req: RpcParsed<'messaging', 'conversations.history'>): Promise<{ messages: MessageView[] }> {
+  async history(req: RpcParsed<'messaging', 'conversations.history'>): Promise<HistoryPage> {
     const userId = actingUser(req.actor);
     assertSupportedConversation(req.conversationType);
     const convId = await this.visibleConversation(req.conversationType, userId, req.targetId);
@@ -99,10 +116,10 @@ export class ConversationsQueries {
       .where((eb) => eb.or([eb('directed_user_ids', 'is', null), eb('sender_id', '=', userId), sql<boolean>`${userId} = ANY(directed_user_ids)`]))
       .$if(req.query.before !== undefined, (qb) => qb.where('seq', '<', req.query.before!))
       .orderBy('seq', 'desc')
-      .limit(req.query.limit)
+      .limit(req.query.limit + 1)
       .execute();
-    return {
-      messages: rows.map((r) => ({
+    const views = rows.map(
+      (r): MessageView => ({
         messageUId: r.message_uid,
         seq: Number(r.seq),
         conversationType: r.conversation_type,
@@ -116,8 +133,10 @@ export class ConversationsQueries {
         ...(r.directed_user_ids ? { directedUserIds: r.directed_user_ids } : {}),
         ...(r.recalled ? { recalled: true } : {}),
         ...(r.can_include_expansion && !r.recalled ? { expansion: r.expansion ?? {} } : {}),
-      })),
-    };
+      }),
+    );
+    const { items, more } = pageOf(views, req.query.limit);
+    return { messages: items, hasMore: more, nextBefore: more ? items[items.length - 1].seq : null };
   }
 
   /** The conversation id the caller may read, or one 404 for "no such thing" and "not yours". */

@@ -1,9 +1,9 @@
-import { Errors, PushAttemptView, PushView, RpcParsed, RpcReply } from '@im/contracts';
+import { cutToBytes, Errors, PushAttemptView, PushView, RpcParsed, RpcReply } from '@im/contracts';
 import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 
-/** For operators: a user's pushes, newest first, each with every attempt. */
+/** For operators: a user's pushes, newest first, each with every attempt; pages bounded by count and bytes. */
 @Injectable()
 export class PushesQueries {
   constructor(@Inject(DB) private readonly db: Kysely<any>) {}
@@ -16,10 +16,13 @@ export class PushesQueries {
                                                   'httpStatus', a.http_status, 'error', a.error) ORDER BY a.attempt)
                   FROM push_attempts a WHERE a.push_id = j.push_id), '[]') AS attempt_list
         FROM push_jobs j
-       WHERE j.user_id = ${query.userId}
+       WHERE j.user_id = ${query.userId} ${query.before !== undefined ? sql`AND j.push_id < ${query.before}` : sql``}
        ORDER BY j.push_id DESC
-       LIMIT ${query.limit}`.execute(this.db);
-    return { pushes: rows.map(toView) };
+       LIMIT ${query.limit + 1}`.execute(this.db);
+    // The extra row only says whether more follow; the byte cut keeps the reply in one NATS message.
+    const { items, cut } = cutToBytes(rows.slice(0, query.limit).map(toView));
+    const hasMore = cut || rows.length > query.limit;
+    return { pushes: items, hasMore, nextBefore: hasMore ? Number(items[items.length - 1].pushId) : null };
   }
 }
 

@@ -41,6 +41,22 @@ export interface ConversationView {
   muted: boolean;
 }
 
+/**
+ * A page of history, newest first. A page can be shorter than `limit` (it is bounded by bytes
+ * too): `hasMore` says whether older messages follow, `nextBefore` is the `before` to ask next.
+ */
+export interface HistoryPage {
+  messages: MessageView[];
+  hasMore: boolean;
+  nextBefore: number | null;
+}
+
+/** A page of the conversation list: `nextCursor` (null at the end) continues it. */
+export interface ConversationPage {
+  conversations: ConversationView[];
+  nextCursor: string | null;
+}
+
 export interface SendMessageResult {
   messageUId: string;
   seq: number | null;
@@ -87,7 +103,7 @@ export interface MessagingReplies {
   'messages.recall': { messageUId: string; recalled: true; isDelete: boolean; recallTime: number };
   'messages.stream': { messageUId: string; seq: number; complete: boolean };
   'message-types.register': { objectName: string; isPersisted: boolean; isCounted: boolean; isStatus: boolean; pushContent: string | null };
-  'conversations.list': { conversations: ConversationView[] };
-  'conversations.history': { messages: MessageView[] };
+  'conversations.list': ConversationPage;
+  'conversations.history': HistoryPage;
   'conversations.unreadTotals': { totals: Record<string, number> };
 }

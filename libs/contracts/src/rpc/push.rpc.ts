@@ -63,5 +63,6 @@ export interface PushReplies {
   'devices.webpushKey': { publicKey: string };
   'notifications.update': NotificationView;
   'notifications.muted': { conversations: NotificationView[] };
-  'pushes.list': { pushes: PushView[] };
+  /** A page can be shorter than `limit` (push texts are up to 128 KB): continue with `before=nextBefore` while `hasMore`. */
+  'pushes.list': { pushes: PushView[]; hasMore: boolean; nextBefore: number | null };
 }
