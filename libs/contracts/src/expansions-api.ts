@@ -7,6 +7,17 @@ export const MAX_EXPANSION_VALUE = 4096;
 export const MAX_KEYS_PER_CALL_USER = 20;
 export const MAX_KEYS_PER_CALL_SERVER = 100;
 export const MAX_KEYS_PER_MESSAGE = 300;
+/**
+ * A message's whole expansion, serialized as its `{ key: value }` JSON: 300 keys of 4096
+ * characters would be over a megabyte, more than one NATS message (a reply, an event) can carry
+ * together with the message. Measured after the change; a change past it is refused whole.
+ */
+export const MAX_EXPANSION_BYTES = 64 * 1024;
+
+/** The serialized size of an expansion, as `MAX_EXPANSION_BYTES` counts it. */
+export function expansionBytes(entries: Iterable<readonly [string, string]>): number {
+  return Buffer.byteLength(JSON.stringify(Object.fromEntries(entries)), 'utf8');
+}
 
 const ExpansionKey = z.string().regex(EXPANSION_KEY, 'keys are 1-32 characters of A-Z a-z 0-9 _ + = -');
 const ExpansionValue = z.string().max(MAX_EXPANSION_VALUE, `values are at most ${MAX_EXPANSION_VALUE} characters`);

@@ -1,4 +1,4 @@
-import { AppError, Errors, MAX_KEYS_PER_CALL_SERVER, MAX_KEYS_PER_CALL_USER, MAX_KEYS_PER_MESSAGE, PatchExpansionBody } from '@im/contracts';
+import { AppError, Errors, expansionBytes, MAX_EXPANSION_BYTES, MAX_KEYS_PER_CALL_SERVER, MAX_KEYS_PER_CALL_USER, MAX_KEYS_PER_MESSAGE, PatchExpansionBody } from '@im/contracts';
 
 /** The stored state of one key. */
 export interface KeyState {
@@ -17,7 +17,8 @@ export interface ExpansionPlan {
 
 /**
  * Decides a PATCH against the current keys, all or nothing: the per-call and per-message
- * limits, then compare-and-set on `expectedVersions` (a missing key has version 0).
+ * limits (keys, then total size), then compare-and-set on `expectedVersions` (a missing key
+ * has version 0).
  */
 export function planPatch(current: Map<string, KeyState>, patch: PatchExpansionBody, isServer: boolean): ExpansionPlan {
   const set = patch.set ?? {};
@@ -42,12 +43,25 @@ export function planPatch(current: Map<string, KeyState>, patch: PatchExpansionB
       wouldHave: keys.size,
     });
   }
+  assertExpansionFits(current, keys, base, set);
   return {
     cleared: cleared && current.size > 0,
     set: Object.fromEntries(Object.entries(set).map(([k, value]) => [k, { value, version: (base.get(k)?.version ?? 0) + 1 }])),
     removed: cleared ? [] : removed,
     keyCountAfter: keys.size,
   };
+}
+
+/**
+ * The map after the change, serialized, stays within MAX_EXPANSION_BYTES (413 otherwise, nothing
+ * written). A change that makes it smaller always passes: the red packet's own updates do not go
+ * through here and may take a full map a few bytes over, and removing keys must still work then.
+ */
+function assertExpansionFits(current: Map<string, KeyState>, keys: Set<string>, base: Map<string, KeyState>, set: Record<string, string>): void {
+  const after = expansionBytes([...keys].map((k) => [k, k in set ? set[k] : base.get(k)!.value] as const));
+  if (after <= MAX_EXPANSION_BYTES) return;
+  if (after < expansionBytes([...current].map(([k, s]) => [k, s.value] as const))) return;
+  throw Errors.tooLarge('expansion', MAX_EXPANSION_BYTES);
 }
 
 export function isEmptyPlan(p: ExpansionPlan): boolean {

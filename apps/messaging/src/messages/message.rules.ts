@@ -4,7 +4,9 @@ import {
   ConversationType,
   Errors,
   issuesOf,
+  expansionBytes,
   MAX_CONTENT_BYTES,
+  MAX_EXPANSION_BYTES,
   MAX_KEYS_PER_MESSAGE,
   MentionedInfo,
   MessageTypeDefinition,
@@ -132,7 +134,7 @@ export function assertMayRecall(
   }
 }
 
-/** An initial expansion needs an extensible message and stays within the per-message key limit. */
+/** An initial expansion needs an extensible message and stays within the per-message key and size limits. */
 export function initialExpansion(canIncludeExpansion: boolean | undefined, expansion: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!expansion) return undefined;
   if (!canIncludeExpansion) {
@@ -141,5 +143,6 @@ export function initialExpansion(canIncludeExpansion: boolean | undefined, expan
   if (Object.keys(expansion).length > MAX_KEYS_PER_MESSAGE) {
     throw Errors.unprocessable('EXPANSION_KEY_LIMIT', `a message carries at most ${MAX_KEYS_PER_MESSAGE} expansion keys`);
   }
+  if (expansionBytes(Object.entries(expansion)) > MAX_EXPANSION_BYTES) throw Errors.tooLarge('expansion', MAX_EXPANSION_BYTES);
   return expansion;
 }
