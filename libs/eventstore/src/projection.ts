@@ -1,4 +1,4 @@
-import { EventEnvelope, ServiceName } from '@im/contracts';
+import { EventData, EventEnvelope, EventType, ServiceName } from '@im/contracts';
 import { Kysely } from 'kysely';
 
 /**
@@ -13,10 +13,50 @@ export interface Projection {
   /** The tables it owns; a rebuild empties exactly these. */
   tables: string[];
   apply(trx: Kysely<any>, event: EventEnvelope, meta: ApplyMeta): Promise<void>;
+  /**
+   * Optional: applies consecutive events of one stream at once, set-based (a few statements for
+   * a batch instead of a round trip per event). It must end exactly as `apply` on each event in
+   * order would. When it throws, the consumer applies the same events one by one instead, so a
+   * failing event is found and handled on its own.
+   */
+  applyBatch?(trx: Kysely<any>, events: AppliedEvent[]): Promise<void>;
 }
 
 /** Where the event sits in the stream being consumed (a reaction may wait for another projection to reach it). */
 export interface ApplyMeta {
   stream: string;
   streamSequence: number;
+}
+
+export interface AppliedEvent {
+  event: EventEnvelope;
+  meta: ApplyMeta;
+}
+
+/**
+ * An `applyBatch` for projections whose batch work is one event type: consecutive events of
+ * `type` go to `onRun` together (with the meta of the run's last event), any other event to
+ * `apply` alone, in stream order.
+ */
+export function runsOf<T extends EventType>(
+  type: T,
+  onRun: (trx: Kysely<any>, run: EventData<T>[], last: ApplyMeta) => Promise<void>,
+  apply: Projection['apply'],
+): NonNullable<Projection['applyBatch']> {
+  return async (trx, events) => {
+    let run: AppliedEvent[] = [];
+    const flush = async () => {
+      if (run.length > 0) await onRun(trx, run.map((e) => e.event.data as EventData<T>), run[run.length - 1].meta);
+      run = [];
+    };
+    for (const e of events) {
+      if (e.event.type === type) {
+        run.push(e);
+        continue;
+      }
+      await flush();
+      await apply(trx, e.event, e.meta);
+    }
+    await flush();
+  };
 }

@@ -1,6 +1,7 @@
 import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { Projection, runsOf } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
+import { onMessagesSent } from './message-batch';
 import { onMessageRecalled, onMessageSent, onStreamAppended } from './message-events';
 import { applyPendingReads, lockConversation, onConversationRead } from './read-events';
 
@@ -15,25 +16,29 @@ export const conversationsProjection: Projection = {
   name: 'conversations',
   sources: ['messaging', 'receipts'],
   tables: ['messages', 'conversations', 'conversation_members', 'mentions', 'directed_marks', 'recalled_counted', 'pending_reads'],
-  async apply(trx, event: EventEnvelope) {
-    switch (event.type) {
-      case 'message.sent':
-        return onMessageSent(trx, event.data as EventData<'message.sent'>);
-      case 'message.recalled':
-        return onMessageRecalled(trx, event.data as EventData<'message.recalled'>);
-      case 'message.stream.appended':
-        return onStreamAppended(trx, event.data as EventData<'message.stream.appended'>);
-      case 'group.members.added':
-        return onMembersAdded(trx, event.data as Members);
-      case 'group.members.removed':
-        return onMembersRemoved(trx, event.data as Members);
-      case 'conversation.read':
-        return onConversationRead(trx, event.data as EventData<'conversation.read'>);
-      default:
-        return;
-    }
-  },
+  apply,
+  // Under load a batch is mostly message.sent: those go as sets (message-batch.ts).
+  applyBatch: runsOf('message.sent', onMessagesSent, apply),
 };
+
+async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+  switch (event.type) {
+    case 'message.sent':
+      return onMessageSent(trx, event.data as EventData<'message.sent'>);
+    case 'message.recalled':
+      return onMessageRecalled(trx, event.data as EventData<'message.recalled'>);
+    case 'message.stream.appended':
+      return onStreamAppended(trx, event.data as EventData<'message.stream.appended'>);
+    case 'group.members.added':
+      return onMembersAdded(trx, event.data as Members);
+    case 'group.members.removed':
+      return onMembersRemoved(trx, event.data as Members);
+    case 'conversation.read':
+      return onConversationRead(trx, event.data as EventData<'conversation.read'>);
+    default:
+      return;
+  }
+}
 
 /** A new member starts read up to now: what was said before joining is not unread. */
 async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {

@@ -1,5 +1,5 @@
 import { EventEnvelope, Subjects } from '@im/contracts';
-import { ApplyMeta, Projection } from '@im/eventstore';
+import { AppliedEvent, ApplyMeta, Projection } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Kysely } from 'kysely';
 import { membersOf, unique } from '../view/conversation-members';
@@ -27,20 +27,37 @@ export function fanoutReaction(deps: {
   now: () => number;
 }): Projection {
   const messagingStream = deps.subjects.stream('messaging');
+  const deliverable = (event: EventEnvelope) => {
+    const audience = audienceOf(event);
+    return audience && !tooOld(event, deps.now(), deps.settings.maxAgeMs) ? audience : null;
+  };
+  const fanOut = async (trx: Kysely<any>, event: EventEnvelope, audience: Audience) => {
+    const users = await resolve(trx, audience);
+    if ('live' in audience && audience.live) {
+      deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)));
+      return;
+    }
+    await deps.publisher.deliver(event, users.filter((u) => deps.presence.recentlyOnline(u, deps.settings.recentMs)));
+  };
   return {
     name: 'fanout',
     sources: ['messaging', 'expansions', 'receipts', 'push'],
     tables: [],
     async apply(trx, event, meta: ApplyMeta) {
-      const audience = audienceOf(event);
-      if (!audience || tooOld(event, deps.now(), deps.settings.maxAgeMs)) return;
+      const audience = deliverable(event);
+      if (!audience) return;
       if (meta.stream === messagingStream) await waitForView(trx, meta);
-      const users = await resolve(trx, audience);
-      if ('live' in audience && audience.live) {
-        deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)));
-        return;
-      }
-      await deps.publisher.deliver(event, users.filter((u) => deps.presence.recentlyOnline(u, deps.settings.recentMs)));
+      await fanOut(trx, event, audience);
+    },
+    /** One wait for the view per batch: reaching the last event's place covers the ones before it. */
+    async applyBatch(trx, events: AppliedEvent[]) {
+      const todo = events.flatMap((e) => {
+        const audience = deliverable(e.event);
+        return audience ? [{ ...e, audience }] : [];
+      });
+      const last = todo.filter((e) => e.meta.stream === messagingStream).at(-1);
+      if (last) await waitForView(trx, last.meta);
+      for (const e of todo) await fanOut(trx, e.event, e.audience);
     },
   };
 }

@@ -1,8 +1,8 @@
-import { EventData } from '@im/contracts';
-import { ApplyMeta, Projection } from '@im/eventstore';
+import { BUILT_IN_MESSAGE_TYPES, ConversationType, EventData } from '@im/contracts';
+import { ApplyMeta, Projection, runsOf } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Kysely, sql } from 'kysely';
-import { membersOf, targetFor } from '../view/conversation-members';
+import { targetFor } from '../view/conversation-members';
 import { waitForView } from '../view/wait-for-view';
 import { candidates, defaultText, isMentioned, mayPush, passesMute, pushText, pushTitle, RECALL_TEXT, withSender } from './push.rules';
 
@@ -24,21 +24,20 @@ const INSERT_CHUNK = 1000;
  * The unique key on (message, kind, user, device) makes a redelivered event plan nothing twice.
  */
 export function pushPlannerReaction(deps: PlannerDeps): Projection {
+  const apply: Projection['apply'] = async (trx, event, meta) => {
+    if (event.type === 'message.sent') {
+      await planMessages(trx, [event.data as Sent], meta, deps);
+    } else if (event.type === 'message.recalled') {
+      await waitForView(trx, meta);
+      await planRecall(trx, event.data as Recalled, deps.now());
+    }
+  };
   return {
     name: 'push_planner',
     sources: ['messaging'],
     tables: [],
-    async apply(trx, event, meta: ApplyMeta) {
-      if (event.type === 'message.sent') {
-        const m = event.data as Sent;
-        if (!mayPush(m) || deps.now() - m.sentTime > deps.maxAgeMs) return;
-        await waitForView(trx, meta);
-        await planMessage(trx, m, deps);
-      } else if (event.type === 'message.recalled') {
-        await waitForView(trx, meta);
-        await planRecall(trx, event.data as Recalled, deps.now());
-      }
-    },
+    apply,
+    applyBatch: runsOf('message.sent', (trx, run, last) => planMessages(trx, run, last, deps), apply),
   };
 }
 
@@ -49,16 +48,47 @@ interface DeviceRow {
   muted: boolean | null;
 }
 
-async function planMessage(trx: Kysely<any>, m: Sent, deps: PlannerDeps): Promise<void> {
-  const users = candidates(m, await membersOf(trx, m));
-  if (users.length === 0) return;
-  const typeText = defaultText(m, await customPushContent(trx, m.objectName));
-  const { rows } = await sql<DeviceRow>`
-    SELECT d.user_id, d.device_id, d.platform, s.muted
-      FROM devices d
-      LEFT JOIN notification_settings s ON s.user_id = d.user_id AND s.conversation_id = ${m.conversationId}
-     WHERE d.user_id = ANY(${users}::text[])`.execute(trx);
-  if (rows.length === 0) return;
+/**
+ * Plans a run of messages in one query when nobody in them has a device (the common case): the
+ * devices of the run's recipients, found from the devices table (a group's members without a
+ * device are never read). Only messages that found devices cost more: their texts and names.
+ */
+async function planMessages(trx: Kysely<any>, sent: Sent[], last: ApplyMeta, deps: PlannerDeps): Promise<void> {
+  const ms = sent.filter((m) => mayPush(m) && deps.now() - m.sentTime <= deps.maxAgeMs);
+  if (ms.length === 0) return;
+  await waitForView(trx, last);
+  const devices = await devicesOf(trx, ms);
+  for (const m of ms) {
+    const rows = (devices.get(m.conversationId) ?? []).filter((d) => candidates(m, [d.user_id]).length > 0);
+    if (rows.length > 0) await planMessage(trx, m, rows, deps);
+  }
+}
+
+/** The devices of each conversation's members (muted per conversation), for a run of messages. */
+async function devicesOf(trx: Kysely<any>, ms: Sent[]): Promise<Map<string, DeviceRow[]>> {
+  const conversations = new Map<string, Sent>();
+  for (const m of ms) conversations.set(m.conversationId, m);
+  const direct = [...conversations.values()].filter((m) => m.conversationType !== ConversationType.GROUP);
+  const groups = [...conversations.values()].filter((m) => m.conversationType === ConversationType.GROUP);
+  const { rows } = await sql<DeviceRow & { conversation_id: string }>`
+    WITH members (conversation_id, user_id) AS (
+      SELECT c, u FROM unnest(${direct.flatMap((m) => [m.conversationId, m.conversationId])}::text[],
+                              ${direct.flatMap((m) => [m.senderId, m.targetId])}::text[]) AS t(c, u)
+      UNION ALL
+      SELECT ${`${ConversationType.GROUP}:`} || gm.group_id, gm.user_id
+        FROM devices d JOIN group_members gm ON gm.user_id = d.user_id AND gm.group_id = ANY(${groups.map((m) => m.targetId)}::text[])
+    )
+    SELECT DISTINCT mb.conversation_id, d.user_id, d.device_id, d.platform, s.muted
+      FROM members mb
+      JOIN devices d ON d.user_id = mb.user_id
+      LEFT JOIN notification_settings s ON s.user_id = d.user_id AND s.conversation_id = mb.conversation_id`.execute(trx);
+  const byConversation = new Map<string, DeviceRow[]>();
+  for (const r of rows) byConversation.set(r.conversation_id, [...(byConversation.get(r.conversation_id) ?? []), r]);
+  return byConversation;
+}
+
+async function planMessage(trx: Kysely<any>, m: Sent, rows: DeviceRow[], deps: PlannerDeps): Promise<void> {
+  const typeText = defaultText(m, BUILT_IN_MESSAGE_TYPES.has(m.objectName) ? null : await customPushContent(trx, m.objectName));
   const names = await namesOf(trx, m);
   const base = { title: pushTitle(m, names), now: deps.now() };
   const jobs = rows.flatMap((d) => {

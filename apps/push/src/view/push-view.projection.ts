@@ -1,5 +1,5 @@
 import { EventData, EventEnvelope } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { Projection, runsOf } from '@im/eventstore';
 import { applyDirectoryEvent } from '@im/service-kit';
 import { Kysely, sql } from 'kysely';
 
@@ -17,46 +17,52 @@ export const pushViewProjection: Projection = {
   name: PUSH_VIEW,
   sources: ['messaging', 'receipts'],
   tables: ['group_members', 'profiles', 'groups', 'message_types', 'message_refs', 'read_positions'],
-  async apply(trx, event: EventEnvelope) {
-    if (await applyDirectoryEvent(trx, event)) return;
-    switch (event.type) {
-      case 'message.sent':
-        return onSent(trx, event.data as Sent);
-      case 'message.recalled':
-        await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
-        return;
-      case 'group.upserted': {
-        const g = event.data as EventData<'group.upserted'>;
-        await trx.insertInto('groups').values({ group_id: g.groupId, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
-        return;
-      }
-      case 'message-type.registered': {
-        const t = event.data as EventData<'message-type.registered'>;
-        const push_content = t.isStatus ? null : t.pushContent;
-        await trx.insertInto('message_types').values({ object_name: t.objectName, push_content }).onConflict((oc) => oc.column('object_name').doUpdateSet({ push_content })).execute();
-        return;
-      }
-      case 'conversation.read':
-        return onRead(trx, event.data as EventData<'conversation.read'>);
-      default:
-        return;
-    }
-  },
+  apply,
+  applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
 };
 
-async function onSent(trx: Kysely<any>, m: Sent): Promise<void> {
-  if (!m.isPersisted || m.seq === null) return;
+async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+  if (await applyDirectoryEvent(trx, event)) return;
+  switch (event.type) {
+    case 'message.sent':
+      return onSent(trx, [event.data as Sent]);
+    case 'message.recalled':
+      await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
+      return;
+    case 'group.upserted': {
+      const g = event.data as EventData<'group.upserted'>;
+      await trx.insertInto('groups').values({ group_id: g.groupId, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
+      return;
+    }
+    case 'message-type.registered': {
+      const t = event.data as EventData<'message-type.registered'>;
+      const push_content = t.isStatus ? null : t.pushContent;
+      await trx.insertInto('message_types').values({ object_name: t.objectName, push_content }).onConflict((oc) => oc.column('object_name').doUpdateSet({ push_content })).execute();
+      return;
+    }
+    case 'conversation.read':
+      return onRead(trx, event.data as EventData<'conversation.read'>);
+    default:
+      return;
+  }
+}
+
+async function onSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
+  const stored = sent.filter((m) => m.isPersisted && m.seq !== null);
+  if (stored.length === 0) return;
   await trx
     .insertInto('message_refs')
-    .values({
-      message_uid: m.messageUId,
-      conversation_id: m.conversationId,
-      conversation_type: m.conversationType,
-      target_id: m.targetId,
-      sender_id: m.senderId,
-      seq: m.seq,
-      directed_user_ids: m.directedUserIds ?? null,
-    })
+    .values(
+      stored.map((m) => ({
+        message_uid: m.messageUId,
+        conversation_id: m.conversationId,
+        conversation_type: m.conversationType,
+        target_id: m.targetId,
+        sender_id: m.senderId,
+        seq: m.seq,
+        directed_user_ids: m.directedUserIds ?? null,
+      })),
+    )
     .onConflict((oc) => oc.doNothing())
     .execute();
 }

@@ -1,5 +1,5 @@
 import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { Projection, runsOf } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { membersAtSend } from './membership.rules';
 
@@ -15,35 +15,54 @@ export const receiptViewProjection: Projection = {
   name: 'receipt_view',
   sources: ['messaging'],
   tables: ['receipt_messages', 'receipt_conversations', 'group_members', 'receipt_groups'],
-  async apply(trx, event: EventEnvelope) {
-    switch (event.type) {
-      case 'message.sent':
-        return onMessageSent(trx, event.data as Sent);
-      case 'message.recalled': {
-        const r = event.data as EventData<'message.recalled'>;
-        await trx.updateTable('receipt_messages').set({ recalled: true }).where('message_uid', '=', r.messageUId).execute();
-        return;
-      }
-      case 'group.members.added':
-        return onMembersAdded(trx, event.data as Members);
-      case 'group.members.removed':
-        return onMembersRemoved(trx, event.data as Members);
-      default:
-        return;
-    }
-  },
+  apply,
+  applyBatch: runsOf('message.sent', (trx, run) => onMessagesSent(trx, run), apply),
 };
 
-async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
-  if (m.seq === null) return;
+async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+  switch (event.type) {
+    case 'message.sent':
+      return onMessagesSent(trx, [event.data as Sent]);
+    case 'message.recalled': {
+      const r = event.data as EventData<'message.recalled'>;
+      await trx.updateTable('receipt_messages').set({ recalled: true }).where('message_uid', '=', r.messageUId).execute();
+      return;
+    }
+    case 'group.members.added':
+      return onMembersAdded(trx, event.data as Members);
+    case 'group.members.removed':
+      return onMembersRemoved(trx, event.data as Members);
+    default:
+      return;
+  }
+}
+
+/**
+ * A run of messages: each conversation's last seq in one upsert, the messages in one insert.
+ * Membership cannot change within a run (that is another event), so a group's count is read
+ * once per group and sender.
+ */
+async function onMessagesSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
+  const stored = sent.filter((m) => m.seq !== null);
+  if (stored.length === 0) return;
+  const lastSeq = new Map<string, Sent>();
+  for (const m of stored) if ((lastSeq.get(m.conversationId)?.seq ?? -1) < m.seq!) lastSeq.set(m.conversationId, m);
+  const conversations = [...lastSeq.values()].sort((a, b) => (a.conversationId < b.conversationId ? -1 : 1));
   await sql`
     INSERT INTO receipt_conversations (conversation_id, conversation_type, last_seq)
-    VALUES (${m.conversationId}, ${m.conversationType}, ${m.seq})
+    SELECT * FROM unnest(${conversations.map((m) => m.conversationId)}::text[], ${conversations.map((m) => m.conversationType)}::smallint[],
+                         ${conversations.map((m) => m.seq)}::bigint[])
     ON CONFLICT (conversation_id) DO UPDATE SET last_seq = greatest(receipt_conversations.last_seq, excluded.last_seq)`.execute(trx);
-  const group = m.conversationType === ConversationType.GROUP && !m.directedUserIds ? await groupCount(trx, m.targetId, m.senderId) : null;
-  await trx
-    .insertInto('receipt_messages')
-    .values({
+  const groups = new Map<string, { members: number; senderIsMember: boolean }>();
+  const rows = [];
+  for (const m of stored) {
+    let group = null;
+    if (m.conversationType === ConversationType.GROUP && !m.directedUserIds) {
+      const key = `${m.targetId}\u0000${m.senderId}`;
+      group = groups.get(key) ?? (await groupCount(trx, m.targetId, m.senderId));
+      groups.set(key, group);
+    }
+    rows.push({
       message_uid: m.messageUId,
       conversation_id: m.conversationId,
       conversation_type: m.conversationType,
@@ -54,9 +73,9 @@ async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
       sent_time: m.sentTime,
       directed_user_ids: m.directedUserIds ?? null,
       member_count: membersAtSend(m.conversationType, m.directedUserIds, group),
-    })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
+    });
+  }
+  await trx.insertInto('receipt_messages').values(rows).onConflict((oc) => oc.doNothing()).execute();
 }
 
 /** The group's members now, and whether the sender is one of them. */
