@@ -32,8 +32,12 @@ export class SseConnection {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    this.res.write(': connected\n\n');
+    // Live messages are core NATS: the subscription must reach the server before the device
+    // sees the stream open (the first write sends the headers), or a status message sent right
+    // after would find nobody listening.
     this.subscribeLive();
+    await this.o.nats.nc.flush();
+    this.res.write(': connected\n\n');
     await this.consumeDeliveries();
     this.heartbeat = setInterval(() => this.res.write(': heartbeat\n\n'), this.o.heartbeatMs);
   }
