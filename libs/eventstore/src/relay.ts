@@ -1,21 +1,46 @@
 import { ServiceName, Subjects } from '@im/contracts';
-import { JetStreamClient } from '@nats-io/jetstream';
+import { connectionConfig } from '@im/db';
+import { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { BaseApiClientImpl } from '@nats-io/jetstream/internal';
 import { Client } from 'pg';
 import { StoredEventRow, toEnvelope } from './envelope';
 import { Logger } from './logger';
+import { lastMessageIds } from './relay-reconcile';
+import { isTooLargeError, PUBLISH_HEADER_ROOM, tooLargeEnvelope } from './too-large';
+
+export { isTooLargeEnvelope, type TooLargeEnvelope } from './too-large';
 
 export interface RelayOptions {
   databaseUrl: string;
   schema: string;
   service: ServiceName;
   js: JetStreamClient;
+  /**
+   * Reads the stream's tail when the relay takes leadership, to move the checkpoint past what
+   * was published but not marked. Without it a re-publish is only absorbed within the stream's
+   * duplicate window.
+   */
+  jsm?: JetStreamManager;
   subjects: Subjects;
   notifyChannel: string;
   batchSize?: number;
   /** Fallback wake-up and leadership retry; notifications make the normal path prompt. */
   pollMs?: number;
+  /** A query on the relay's connection unanswered this long means the connection is dead. */
+  queryTimeoutMs?: number;
   logger?: Logger;
 }
+
+interface Checkpoint {
+  transaction_id: string;
+  global_position: number;
+}
+
+/** The relay's statements are index range scans of milliseconds; far slower means trouble. */
+const RELAY_STATEMENT_TIMEOUT_MS = 10_000;
+/** How far back into the stream's tail reconciliation looks past messages that are not ours. */
+const RECONCILE_LOOK_BACK = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The transactional outbox relay: publishes committed events to JetStream in commit order, with
@@ -32,8 +57,11 @@ export class OutboxRelay {
   private draining: Promise<void> | null = null;
   private again = false;
   private timer?: NodeJS.Timeout;
-  /** The leader is the checkpoint's only writer, so it keeps it in memory between drains. */
-  private checkpoint?: { transaction_id: string; global_position: number };
+  /**
+   * The leader is the checkpoint's only writer, so it keeps it in memory between drains. Unset
+   * until the leader has read and reconciled it.
+   */
+  private checkpoint?: Checkpoint;
 
   constructor(private readonly opts: RelayOptions) {}
 
@@ -47,9 +75,18 @@ export class OutboxRelay {
    * The relay's own connection: it listens, and holds the leader's advisory lock. When it
    * breaks (a database restart), leadership is gone with it; the next tick connects again and
    * competes anew, and the checkpoint in the table says where to resume.
+   *
+   * A connection can also die without breaking: the server's host vanishes, the network drops
+   * packets. Then a query never returns, so each has a deadline (query_timeout) after which the
+   * connection is dropped; and the server, by its keepalive (connectionConfig), ends a session
+   * whose client vanished, so a relay gone that way holds no leadership for more than seconds.
    */
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.opts.databaseUrl, options: `-c search_path=${this.opts.schema}` });
+    const client = new Client({
+      ...connectionConfig(this.opts.databaseUrl, this.opts.schema, { statementTimeoutMs: RELAY_STATEMENT_TIMEOUT_MS }),
+      fallback_application_name: `im-relay:${this.opts.schema}`,
+      query_timeout: this.opts.queryTimeoutMs ?? RELAY_STATEMENT_TIMEOUT_MS + 5_000,
+    });
     client.on('error', (e) => {
       this.opts.logger?.warn(`relay connection error: ${e.message}`);
       if (this.client === client) this.client = undefined;
@@ -63,6 +100,16 @@ export class OutboxRelay {
     await client.connect();
     await client.query(`LISTEN ${this.opts.notifyChannel}`);
     this.client = client;
+  }
+
+  /** Gives up a connection that stopped answering; leadership goes with it. */
+  private discardConnection(reason: string): void {
+    const client = this.client;
+    this.client = undefined;
+    this.leader = false;
+    this.opts.logger?.warn(`relay: dropping its database connection (${reason})`);
+    // With a query hanging, end() destroys the socket rather than waiting for a goodbye.
+    void client?.end().catch(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -83,6 +130,7 @@ export class OutboxRelay {
       .catch((e) => {
         // NATS or Postgres unavailable: nothing was marked, so the next attempt re-publishes.
         this.opts.logger?.warn(`relay: ${(e as Error).message}`);
+        if ((e as Error).message === 'Query read timeout') this.discardConnection('a query went unanswered');
         this.schedule(this.opts.pollMs ?? 500);
       })
       .finally(() => {
@@ -108,15 +156,47 @@ export class OutboxRelay {
   }
 
   private async ensureLeader(): Promise<boolean> {
-    if (this.leader) return true;
-    const key = `im-relay:${this.opts.schema}`;
-    const res = await this.client!.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [key]);
-    this.leader = res.rows[0].ok === true;
-    if (this.leader) {
-      const cp = await this.client!.query('SELECT transaction_id::text AS transaction_id, global_position FROM relay_checkpoint WHERE id = 1');
-      this.checkpoint = { transaction_id: cp.rows[0].transaction_id, global_position: Number(cp.rows[0].global_position) };
+    if (!this.leader) {
+      const key = `im-relay:${this.opts.schema}`;
+      const res = await this.client!.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [key]);
+      if (res.rows[0].ok !== true) return false;
+      this.leader = true;
+      this.checkpoint = undefined;
     }
-    return this.leader;
+    // Set only once read and reconciled, so a failure here is retried on the next tick.
+    this.checkpoint ??= await this.reconcile(await this.storedCheckpoint());
+    return true;
+  }
+
+  private async storedCheckpoint(): Promise<Checkpoint> {
+    const { rows } = await this.client!.query('SELECT transaction_id::text AS transaction_id, global_position FROM relay_checkpoint WHERE id = 1');
+    return { transaction_id: rows[0].transaction_id, global_position: Number(rows[0].global_position) };
+  }
+
+  /**
+   * Moves the checkpoint past what the stream already holds. A relay that died between a
+   * publish and its checkpoint save publishes those events again when it (or another replica)
+   * leads next; within the stream's duplicate window (2 minutes) they are dropped, after it they
+   * would be stored a second time under new sequences. The last of our messages in the stream
+   * names the last event published, and everything before it in relay order was published too
+   * (batches go out in order and the next waits for every ack), so the checkpoint can move there.
+   */
+  private async reconcile(stored: Checkpoint): Promise<Checkpoint> {
+    const { jsm, subjects, service } = this.opts;
+    if (!jsm) return stored;
+    for await (const id of lastMessageIds(jsm, subjects.stream(service), RECONCILE_LOOK_BACK)) {
+      if (!UUID.test(id)) continue;
+      const { rows } = await this.client!.query(
+        `SELECT transaction_id::text AS transaction_id, global_position, (transaction_id, global_position) > ($2::xid8, $3) AS ahead
+           FROM events WHERE event_id = $1`,
+        [id, stored.transaction_id, stored.global_position],
+      );
+      if (rows.length === 0) continue;
+      if (!rows[0].ahead) return stored;
+      this.opts.logger?.log(`relay: the stream already holds events up to position ${rows[0].global_position}; resuming after it`);
+      return this.saveCheckpoint(rows[0]);
+    }
+    return stored;
   }
 
   /** Publishes every visible event; returns whether committed events remain held back. */
@@ -141,12 +221,13 @@ export class OutboxRelay {
     }
   }
 
-  private async saveCheckpoint(last: { transaction_id: string; global_position: number }): Promise<void> {
+  private async saveCheckpoint(last: Checkpoint): Promise<Checkpoint> {
     await this.client!.query('UPDATE relay_checkpoint SET transaction_id = $1::xid8, global_position = $2 WHERE id = 1', [
       last.transaction_id,
       last.global_position,
     ]);
     this.checkpoint = { transaction_id: last.transaction_id, global_position: Number(last.global_position) };
+    return this.checkpoint;
   }
 
   private async hasHeldBack(): Promise<boolean> {
@@ -161,13 +242,39 @@ export class OutboxRelay {
    * Publishes a batch pipelined on one connection, so the stream stores it in order, and waits
    * for every ack before the checkpoint moves. A failure leaves the checkpoint: the retry's
    * duplicates are dropped by the stream's duplicate window.
+   *
+   * An event too big to publish would fail every retry and stall everything after it, so its
+   * place is taken by a tombstone (too-large.ts). It is caught before sending, against the
+   * connection's max_payload, so the tombstone keeps its place in the order; a refusal by the
+   * server (a stream's max_msg_size) is caught after, and its tombstone may land a few messages
+   * late.
    */
   private async publish(rows: StoredEventRow[]): Promise<void> {
     const { js, subjects, service } = this.opts;
+    const room = (this.maxPayload() ?? Infinity) - PUBLISH_HEADER_ROOM;
     await Promise.all(
-      rows.map((row) =>
-        js.publish(subjects.event(service, row.type), JSON.stringify(toEnvelope(service, row)), { msgID: row.event_id }),
-      ),
+      rows.map((row) => {
+        const subject = subjects.event(service, row.type);
+        const envelope = toEnvelope(service, row);
+        const body = JSON.stringify(envelope);
+        const bytes = Buffer.byteLength(body);
+        const opts = { msgID: row.event_id };
+        const tombstone = (why: string) => {
+          this.opts.logger?.error(
+            `relay: event ${row.event_id} (${row.type}, position ${row.global_position}, ${bytes} bytes) cannot be published: ${why}. ` +
+              'A tooLarge tombstone takes its place in the stream; the event stays in the events table.',
+          );
+          return js.publish(subject, JSON.stringify(tooLargeEnvelope(envelope, bytes)), opts);
+        };
+        if (bytes > room) return tombstone(`over the connection's max_payload`);
+        return js.publish(subject, body, opts).catch((e) => (isTooLargeError(e) ? tombstone((e as Error).message) : Promise.reject(e)));
+      }),
     );
+  }
+
+  /** The NATS server's limit on one message, as the connection learnt it (it may change on reconnect). */
+  private maxPayload(): number | undefined {
+    const { js } = this.opts;
+    return js instanceof BaseApiClientImpl ? js.nc.info?.max_payload : undefined;
   }
 }
