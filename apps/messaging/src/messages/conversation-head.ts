@@ -24,13 +24,15 @@ export async function lockConversation(trx: Transaction<any>, conversationId: st
 
 /**
  * The locks of several conversations (a batch of sends), in one statement and in one global
- * order, so two writers sharing conversations never deadlock.
+ * order, so two writers sharing conversations never deadlock. The order is that of the lock
+ * keys themselves, not of the ids: two ids may hash alike, and only an order of keys is one
+ * that every writer agrees on.
  */
 export async function lockConversations(trx: Transaction<any>, conversationIds: string[]): Promise<void> {
   const { rows } = await sql<{ wrote_before: boolean }>`
     SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote_before,
-           (SELECT count(pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), hashtext(c)))
-              FROM (SELECT c FROM unnest(${conversationIds}::text[]) AS c ORDER BY c) AS sorted) AS locked`.execute(trx);
+           (SELECT count(pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), k))
+              FROM (SELECT DISTINCT hashtext(c) AS k FROM unnest(${conversationIds}::text[]) AS c ORDER BY k) AS sorted) AS locked`.execute(trx);
   if (rows[0].wrote_before) {
     throw new Error(`conversations ${conversationIds.join(', ')}: the conversation lock must come before the transaction's first write`);
   }
