@@ -87,15 +87,18 @@ export class OutboxRelay {
       fallback_application_name: `im-relay:${this.opts.schema}`,
       query_timeout: this.opts.queryTimeoutMs ?? RELAY_STATEMENT_TIMEOUT_MS + 5_000,
     });
+    // Only the current connection's loss costs leadership: a discarded one may report its end
+    // long after a new connection has taken the lead.
+    const lost = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      this.leader = false;
+    };
     client.on('error', (e) => {
       this.opts.logger?.warn(`relay connection error: ${e.message}`);
-      if (this.client === client) this.client = undefined;
-      this.leader = false;
+      lost();
     });
-    client.on('end', () => {
-      if (this.client === client) this.client = undefined;
-      this.leader = false;
-    });
+    client.on('end', lost);
     client.on('notification', () => this.wake());
     await client.connect();
     await client.query(`LISTEN ${this.opts.notifyChannel}`);
