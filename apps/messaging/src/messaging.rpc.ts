@@ -30,6 +30,7 @@ export function messagingRpc(
   return {
     'users.upsert': (r) => users.upsert(r),
     'users.get': (r) => users.get(r),
+    'users.upsertMany': (r) => users.upsertMany(r),
     'groups.upsert': (r) => groups.upsert(r),
     'groups.members.add': (r) => groups.addMembersCommand(r),
     'groups.members.remove': (r) => groups.removeMemberCommand(r),

@@ -11,6 +11,15 @@ export const UpsertUserBody = z.strictObject({
   portrait: z.string().max(1024).optional(),
 });
 
+/** Up to 1,000 profiles in one call (setting up an app's users); each id at most once. */
+export const BatchUpsertUsersBody = z.strictObject({
+  users: z
+    .array(UpsertUserBody.extend({ userId: EntityId }))
+    .min(1)
+    .max(1000)
+    .refine((users) => new Set(users.map((u) => u.userId)).size === users.length, { message: 'each userId at most once' }),
+});
+
 export const UpsertGroupBody = z.strictObject({
   name: z.string().min(1).max(128),
   memberIds: z.array(EntityId).max(10_000).default([]),

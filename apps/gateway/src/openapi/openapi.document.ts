@@ -1,5 +1,6 @@
 import {
   AddMembersBody,
+  BatchUpsertUsersBody,
   CreateRedPacketBody,
   PatchExpansionBody,
   ConversationListQuery,
@@ -37,6 +38,7 @@ interface Operation {
 export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/health', summary: 'Ready when NATS and every service answer', auth: 'public', success: 200, errors: [503] },
   { method: 'put', path: '/v1/users/{userId}', summary: 'Create or update a user profile', auth: 'server', body: UpsertUserBody, success: 200, errors: [400, 401, 403] },
+  { method: 'post', path: '/v1/users/batch', summary: 'Create or update up to 1,000 user profiles at once (idempotent: an unchanged profile changes nothing)', auth: 'server', body: BatchUpsertUsersBody, success: 200, errors: [400, 401, 403] },
   { method: 'post', path: '/v1/users/{userId}/token', summary: 'Issue a signed user token', auth: 'server', body: TokenBody, success: 200, errors: [400, 401, 403, 404] },
   { method: 'put', path: '/v1/groups/{groupId}', summary: 'Create or update a group and set its members', auth: 'server', body: UpsertGroupBody, success: 200, errors: [400, 401, 403, 404] },
   { method: 'post', path: '/v1/groups/{groupId}/members', summary: 'Add members to a group', auth: 'server', body: AddMembersBody, success: 200, errors: [400, 401, 403, 404] },

@@ -1,4 +1,4 @@
-import { Actor, EntityId, parseOrThrow, TokenBody, UpsertUserBody } from '@im/contracts';
+import { Actor, BatchUpsertUsersBody, EntityId, parseOrThrow, TokenBody, UpsertUserBody } from '@im/contracts';
 import { RpcClient } from '@im/eventstore';
 import { Body, Controller, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { signUserToken } from '../auth/user-token';
@@ -21,6 +21,14 @@ export class UsersController {
       userId: parseOrThrow(EntityId, userId, 'userId'),
       body: parseOrThrow(UpsertUserBody, body, 'body'),
     });
+  }
+
+  /** Up to 1,000 profiles at once; sending the same batch again changes nothing. */
+  @Post('batch')
+  @HttpCode(200)
+  @ServerKeyOnly()
+  upsertMany(@Caller() actor: Actor, @Body() body: unknown) {
+    return this.rpc.call('messaging', 'users.upsertMany', { actor, body: parseOrThrow(BatchUpsertUsersBody, body, 'body') });
   }
 
   /** Issues a signed token for an existing user. */

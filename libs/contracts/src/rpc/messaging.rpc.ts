@@ -10,6 +10,7 @@ import {
   StreamAppendBody,
   UpsertGroupBody,
   UpsertUserBody,
+  BatchUpsertUsersBody,
 } from '../api';
 import { ConversationTypeSchema, EntityId, MessageUId } from '../ids';
 
@@ -68,6 +69,7 @@ export const IdempotencyKey = z.string().min(1).max(128).optional();
 export const MESSAGING_RPC = {
   'users.upsert': z.strictObject({ actor: Actor, userId: EntityId, body: UpsertUserBody }),
   'users.get': z.strictObject({ actor: Actor, userId: EntityId }),
+  'users.upsertMany': z.strictObject({ actor: Actor, body: BatchUpsertUsersBody }),
   'groups.upsert': z.strictObject({ actor: Actor, groupId: EntityId, body: UpsertGroupBody }),
   'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
   'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
@@ -96,6 +98,8 @@ export const MESSAGING_RPC = {
 export interface MessagingReplies {
   'users.upsert': { userId: string; name: string; portrait: string | null };
   'users.get': { userId: string; name: string; portrait: string | null };
+  /** `changed`: how many profiles were new or different (the others appended nothing). */
+  'users.upsertMany': { users: Array<{ userId: string; name: string; portrait: string | null }>; changed: number };
   'groups.upsert': { groupId: string; name: string; memberIds: string[] };
   'groups.members.add': { groupId: string; added: string[] };
   'groups.members.remove': { groupId: string; removed: string[] };
