@@ -1,6 +1,6 @@
 import { EventData, newEvent, NewEvent } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
-import { CommonConfig } from '@im/db';
+import { CommonConfig, NotificationListener } from '@im/db';
 import { Clock, CLOCK, CONFIG, DB, ServiceOptions, ServiceRuntime } from '@im/service-kit';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
@@ -25,6 +25,11 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
   private loop?: Promise<void>;
   private wake?: () => void;
   private checkpoint?: Checkpoint;
+  private listener?: NotificationListener;
+  /** A notification arrived since the last look. */
+  private pending = true;
+  /** Waiting out flushIntervalMs after a flush that did work: notifications do not cut it short. */
+  private coalescing = false;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<any>,
@@ -37,27 +42,49 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     if (this.config.options.background === false) return;
     this.running = true;
-    // Not before the migrations have run.
-    this.loop = this.runtime.ready.then(() => this.run());
+    // Not before the migrations have run (the notifications' trigger is one of them).
+    this.loop = this.runtime.ready.then(async () => {
+      this.listener = new NotificationListener(this.config.databaseUrl, this.runtime.schema, `${this.runtime.schema}_receipt_changes`, () => this.notified());
+      await this.listener.start().catch((e) => this.logger.warn(`no change notifications (${(e as Error).message}); polling`));
+      await this.run();
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await this.listener?.stop();
   }
 
+  /** A change was queued: flush now, unless a flush interval (coalescing) is running. */
+  private notified(): void {
+    this.pending = true;
+    if (!this.coalescing) this.wake?.();
+  }
+
+  /**
+   * Sleeps until a notification (or, as a fallback for one lost with its connection, the idle
+   * poll), flushes, and after a flush that did work waits the flush interval before the next.
+   */
   private async run(): Promise<void> {
     while (this.running) {
       let pause = this.settings.idlePollMs;
+      this.coalescing = false;
       try {
-        if ((await this.queued()) && (await this.flushOnce()) > 0) pause = this.settings.flushIntervalMs;
+        this.pending = false;
+        if ((await this.queued()) && (await this.flushOnce()) > 0) {
+          pause = this.settings.flushIntervalMs;
+          this.coalescing = true;
+          this.pending = true; // there may be more: look again right after the interval
+        }
       } catch (e) {
         // A failed flush leaves its changes queued (and the checkpoint where it was) for the next one.
         this.logger.warn(`flush failed: ${(e as Error).message}`);
         this.checkpoint = undefined;
         pause = 500;
       }
+      if (this.pending && !this.coalescing) continue;
       await new Promise<void>((r) => {
         this.wake = r;
         setTimeout(r, pause);
