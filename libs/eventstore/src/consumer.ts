@@ -1,7 +1,11 @@
-import { ServiceName, Subjects } from '@im/contracts';
+import { EventEnvelope, ServiceName, Subjects } from '@im/contracts';
 import { AckPolicy, DeliverPolicy, JsMsg, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { Kysely, sql } from 'kysely';
+import { decodeEvent, schemaProblem } from './decode';
+import { classifyFailure, describeError } from './failure';
+import { LeaderLock, OwnConnectionLock, PooledConnectionLock } from './leader';
 import { Logger } from './logger';
+import { parkEvent, queuedRetries, recordGap, retryFailed } from './parked';
 import { Projection } from './projection';
 
 export interface ConsumerOptions {
@@ -15,12 +19,56 @@ export interface ConsumerOptions {
   projection: Projection;
   batchSize?: number;
   logger?: Logger;
+  /**
+   * The leader lock's own connection (services pass their DATABASE_URL). Without it the lock is
+   * held on a connection pinned from the pool, which is fine for tests but dies with the process
+   * on a database restart (see leader.ts).
+   */
+  databaseUrl?: string;
   /** Test hook: called before each batch is applied; throwing simulates a failing projection. */
   beforeApply?: (batch: JsMsg[]) => void | Promise<void>;
 }
 
 const GAP_RETRY_MS = 100;
+const PRESENT_RECHECK_MS = 5_000;
 const LEADER_RETRY_MS = 1_000;
+/** How often a leader checks that it still is one, and runs retries an operator queued. */
+const LEADER_CHECK_MS = 3_000;
+const LEADER_CHECK_TIMEOUT_MS = 10_000;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 10_000;
+/** Consecutive transient failures before each further one is logged as a warning. */
+export const WARN_AFTER_FAILURES = 5;
+
+/** What one transaction over a run of messages did. */
+interface RunResult {
+  /** Applied, skipped as redelivered, or parked: acked after the commit. */
+  done: JsMsg[];
+  /** From the first message past a missing sequence on. */
+  early: JsMsg[];
+  /** After a parked culprit: the next run's. */
+  rest: JsMsg[];
+  /** The checkpoint before and after the run. */
+  start: number;
+  last: number;
+  parked: Array<{ msg: JsMsg; error: string }>;
+}
+
+/** The projection threw on one message; the batch's transaction rolled back. */
+class ApplyFailed extends Error {
+  constructor(
+    readonly msg: JsMsg,
+    readonly event: EventEnvelope,
+    readonly failure: unknown,
+  ) {
+    super(describeError(failure));
+  }
+}
+
+/** The checkpoint moved under us (another leader, a rebuild): the batch rolls back and is retried. */
+class CheckpointMoved extends Error {
+  override readonly name = 'CheckpointMoved';
+}
 
 /**
  * Feeds one source stream into one projection through a durable pull consumer.
@@ -29,14 +77,29 @@ const LEADER_RETRY_MS = 1_000;
  * checkpoint (the last stream sequence applied), and acked only after commit. The consumer
  * takes the whole stream unfiltered, so sequences are contiguous: a message at or below the
  * checkpoint is a redelivery (acked, skipped) and one past the next expected is early (nak'd,
- * so it comes back after the one it must follow). A failing batch is nak'd with backoff and
- * the projection ends the same as if nothing had failed.
+ * so it comes back after the one it must follow) unless the one it follows is no longer in
+ * the stream (a gap: recorded, stepped over).
+ *
+ * When the projection throws, the error decides (failure.ts). A permanent one (bad JSON, a
+ * shape the projection cannot take, a refusal) parks the message that caused it: the batch is
+ * applied again up to it, the message goes to `parked_events` in the same transaction that
+ * moves the checkpoint past it, and the rest follows. A transient one naks the batch with
+ * exponential backoff. Either way nothing is applied twice and nothing is acked uncommitted.
  */
 export class ProjectionConsumer {
   private running = false;
+  private leading = false;
   private loop?: Promise<void>;
   private stopCurrent?: () => void;
+  private wakeSleeper?: () => void;
   private failures = 0;
+  private ticking = false;
+  /** Batches and queued retries run one at a time, in this chain. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** The checkpoint after which the next sequence was last seen in the stream, and when. */
+  private present = { after: -1, at: 0 };
+  /** Since start, in this process. */
+  readonly stats = { parked: 0, gaps: 0, retried: 0, transientFailures: 0 };
 
   constructor(private readonly o: ConsumerOptions) {}
 
@@ -48,6 +111,11 @@ export class ProjectionConsumer {
     return this.o.subjects.durable(this.o.owner, this.o.projection.name);
   }
 
+  /** Whether this replica feeds the projection right now. */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
   async start(): Promise<void> {
     this.running = true;
     await this.ensureConsumer();
@@ -57,6 +125,7 @@ export class ProjectionConsumer {
   async stop(): Promise<void> {
     this.running = false;
     this.stopCurrent?.();
+    this.wakeSleeper?.();
     await this.loop;
   }
 
@@ -73,42 +142,75 @@ export class ProjectionConsumer {
 
   /**
    * One replica at a time feeds a projection: with several pulling one durable consumer, each
-   * would get every other event and wait for the rest. Leadership is a session advisory lock on
-   * a pinned connection; the others retry, and take over when the leader stops or dies. (Two
-   * leaders at once, after a lost connection, stay correct: the checkpoint is compare-and-set.)
+   * would get every other event and wait for the rest. Leadership is a session advisory lock
+   * (leader.ts), rechecked every few seconds; the others retry, and take over when the leader
+   * stops, dies, or loses its session.
    */
   private async run(): Promise<void> {
     const key = `im-projection:${this.stream}:${this.durable}`;
+    const lock: LeaderLock = this.o.databaseUrl
+      ? new OwnConnectionLock(this.o.databaseUrl, key, this.o.logger, () => this.stepDown())
+      : new PooledConnectionLock(this.o.db, key);
     while (this.running) {
       try {
-        await this.o.db.connection().execute(async (conn) => {
-          const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock(hashtext(${key})) AS ok`.execute(conn);
-          if (!rows[0].ok) return;
+        if (await lock.tryAcquire()) {
           try {
-            await this.lead();
+            await this.lead(lock);
           } finally {
-            await sql`SELECT pg_advisory_unlock(hashtext(${key}))`.execute(conn).catch(() => undefined);
+            await lock.release();
           }
-        });
+        }
       } catch (e) {
         this.o.logger?.warn(`${this.durable}: ${(e as Error).message}`);
       }
-      if (this.running) await sleep(LEADER_RETRY_MS);
+      if (this.running) await this.pause(LEADER_RETRY_MS);
+    }
+    await lock.release();
+  }
+
+  private async lead(lock: LeaderLock): Promise<void> {
+    this.leading = true;
+    const ticker = setInterval(() => void this.tick(lock), LEADER_CHECK_MS);
+    try {
+      while (this.running && this.leading) {
+        try {
+          await this.ensureConsumer();
+          await this.reconcileStream();
+          await this.consumeOnce();
+        } catch (e) {
+          this.o.logger?.warn(`${this.durable}: ${(e as Error).message}; resubscribing`);
+        }
+        if (this.running && this.leading) await this.pause(500);
+      }
+    } finally {
+      clearInterval(ticker);
+      this.leading = false;
     }
   }
 
-  private async lead(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.consumeOnce();
-      } catch (e) {
-        this.o.logger?.warn(`${this.durable}: ${(e as Error).message}; resubscribing`);
+  /** The leader's heartbeat: still leading? Then apply the retries an operator queued. */
+  private async tick(lock: LeaderLock): Promise<void> {
+    if (this.ticking || !this.leading) return;
+    this.ticking = true;
+    try {
+      if (!(await lock.stillHeld(LEADER_CHECK_TIMEOUT_MS))) {
+        this.stepDown();
+        return;
       }
-      if (this.running) {
-        await sleep(500);
-        await this.ensureConsumer().catch(() => undefined);
-      }
+      await this.exclusive(() => this.applyQueuedRetries());
+    } catch (e) {
+      this.o.logger?.warn(`${this.durable}: ${(e as Error).message}`);
+    } finally {
+      this.ticking = false;
     }
+  }
+
+  /** The lock's session is gone: stop pulling now (a batch under way ends, its commit is compare-and-set). */
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.o.logger?.warn(`${this.durable}: the leader's database session is gone; stepping down`);
+    this.leading = false;
+    this.stopCurrent?.();
   }
 
   /** One subscription: a reader fills a buffer, the applier drains it in batches. */
@@ -126,6 +228,8 @@ export class ProjectionConsumer {
       messages.stop();
       end();
     };
+    // A stop (or a lost lock) that came while this subscription was being set up.
+    if (!this.running || !this.leading) this.stopCurrent();
     void (async () => {
       for await (const s of messages.status()) {
         if (s.type === 'consumer_deleted' || s.type === 'consumer_not_found' || s.type === 'stream_not_found') messages.stop();
@@ -146,55 +250,245 @@ export class ProjectionConsumer {
         wake = undefined;
         continue;
       }
-      if (!this.running) {
+      if (!this.running || !this.leading) {
         buffer.splice(0).forEach((m) => m.nak());
         break;
       }
-      await this.process(buffer.splice(0, this.o.batchSize ?? 256));
+      const batch = buffer.splice(0, this.o.batchSize ?? 256);
+      await this.exclusive(() => this.process(batch));
     }
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
-    batch.sort((a, b) => a.info.streamSequence - b.info.streamSequence);
-    try {
-      await this.o.beforeApply?.(batch);
-      const { done, early } = await this.applyBatch(batch);
-      done.forEach((m) => m.ack());
-      early.forEach((m) => m.nak(GAP_RETRY_MS));
-      this.failures = 0;
-    } catch (e) {
-      this.failures += 1;
-      const delay = Math.min(100 * 2 ** (this.failures - 1), 10_000);
-      this.o.logger?.warn(`${this.durable}: batch failed (${(e as Error).message}); retrying in ${delay} ms`);
-      batch.forEach((m) => m.nak(delay));
-      await sleep(delay);
+    let pending = [...batch].sort((a, b) => a.info.streamSequence - b.info.streamSequence);
+    let culprit: { seq: number; error: string } | undefined;
+    while (pending.length > 0) {
+      let run: RunResult;
+      try {
+        if (!culprit) await this.o.beforeApply?.(pending);
+        run = await this.applyRun(pending, culprit);
+      } catch (e) {
+        const verdict = e instanceof ApplyFailed ? this.verdict(e) : undefined;
+        if (e instanceof ApplyFailed && verdict) {
+          // Apply the batch again, this time parking the culprit instead of applying it.
+          culprit = { seq: e.msg.info.streamSequence, error: verdict };
+          continue;
+        }
+        await this.backOff(pending, e);
+        return;
+      }
+      culprit = undefined;
+      // Only progress ends a streak: a run of early messages alone says nothing about the failure.
+      if (run.last !== run.start) this.failures = 0;
+      run.done.forEach((m) => m.ack());
+      for (const p of run.parked) {
+        this.stats.parked += 1;
+        this.o.logger?.error(`${this.durable}: parked #${p.msg.info.streamSequence} (${p.msg.subject}): ${p.error}`);
+      }
+      if (run.rest.length > 0) {
+        pending = run.rest;
+      } else if (run.early.length > 0 && (await this.stepOverGap(run.last, run.early[0].info.streamSequence))) {
+        pending = run.early;
+      } else {
+        // Their predecessor is on its way back; after failures, no sooner than it.
+        const wait = this.failures > 0 ? backoffDelay(this.failures) : GAP_RETRY_MS;
+        run.early.forEach((m) => m.nak(wait));
+        return;
+      }
     }
   }
 
-  private async applyBatch(batch: JsMsg[]): Promise<{ done: JsMsg[]; early: JsMsg[] }> {
+  /** Why the culprit should be parked, or undefined when the failure may pass (retry). */
+  private verdict(e: ApplyFailed): string | undefined {
+    const kind = classifyFailure(e.failure);
+    if (kind === 'permanent') return describeError(e.failure);
+    if (kind === 'unknown') {
+      const problem = schemaProblem(e.event);
+      if (problem) return `${problem} (${describeError(e.failure)})`;
+    }
+    return undefined;
+  }
+
+  private async backOff(pending: JsMsg[], e: unknown): Promise<void> {
+    this.failures += 1;
+    this.stats.transientFailures += 1;
+    const delay = backoffDelay(this.failures);
+    const where = e instanceof ApplyFailed ? ` at #${e.msg.info.streamSequence}` : '';
+    const line = `${this.durable}: batch failed${where} (${describeError(e instanceof ApplyFailed ? e.failure : e)}); try ${this.failures + 1} in ${delay} ms`;
+    if (this.failures >= WARN_AFTER_FAILURES) this.o.logger?.warn(line);
+    else if (this.failures === 1) this.o.logger?.log(line);
+    pending.forEach((m) => m.nak(delay));
+    await this.pause(delay);
+  }
+
+  /**
+   * Applies `pending` in order, in one transaction with the checkpoint. A message that does not
+   * decode is parked on the spot (nothing of it was written); `culprit` is one the projection
+   * failed on for good in an earlier attempt, parked in its turn, after which the run stops.
+   */
+  private async applyRun(pending: JsMsg[], culprit?: { seq: number; error: string }): Promise<RunResult> {
     const { projection } = this.o;
     return this.o.db.transaction().execute(async (trx) => {
       const start = await this.checkpoint(trx);
+      const run: RunResult = { done: [], early: [], rest: [], start, last: start, parked: [] };
       let last = start;
-      const done: JsMsg[] = [];
-      const early: JsMsg[] = [];
-      for (const msg of batch) {
+      for (let i = 0; i < pending.length; i++) {
+        const msg = pending[i];
         const seq = msg.info.streamSequence;
         if (seq <= last) {
-          done.push(msg);
+          run.done.push(msg);
           continue;
         }
-        if (early.length > 0 || seq !== last + 1) {
-          early.push(msg);
-          continue;
+        if (seq !== last + 1) {
+          run.early = pending.slice(i);
+          break;
         }
-        await projection.apply(trx, msg.json(), { stream: this.stream, streamSequence: seq });
+        let parkWith = culprit?.seq === seq ? culprit.error : undefined;
+        let event: EventEnvelope | undefined;
+        if (!parkWith) {
+          try {
+            event = decodeEvent(msg.data, msg.subject, this.o.source, this.o.subjects);
+          } catch (e) {
+            parkWith = (e as Error).message;
+          }
+        }
+        if (parkWith) {
+          await parkEvent(trx, { projection: projection.name, stream: this.stream, streamSequence: seq, subject: msg.subject, payload: msg.data, error: parkWith });
+          run.parked.push({ msg, error: parkWith });
+        } else {
+          try {
+            await projection.apply(trx, event!, { stream: this.stream, streamSequence: seq });
+          } catch (e) {
+            throw new ApplyFailed(msg, event!, e);
+          }
+        }
         last = seq;
-        done.push(msg);
+        run.done.push(msg);
+        if (culprit?.seq === seq) {
+          run.rest = pending.slice(i + 1);
+          break;
+        }
       }
       if (last !== start) await this.advanceCheckpoint(trx, start, last);
-      return { done, early };
+      run.last = last;
+      return run;
     });
+  }
+
+  /**
+   * An early message: either its predecessor is still in the stream (nak'd, redelivery pending:
+   * wait for it) or it is gone (trimmed, deleted). Then the missing run is recorded as a gap and
+   * the checkpoint steps over it, in one transaction; nothing is skipped unrecorded, nothing is
+   * waited on forever. True when the checkpoint moved. While a predecessor is known to be there,
+   * the stream is asked again only every few seconds (it could still be deleted before it is
+   * redelivered).
+   */
+  private async stepOverGap(last: number, firstEarly: number): Promise<boolean> {
+    if (this.present.after === last && Date.now() - this.present.at < PRESENT_RECHECK_MS) return false;
+    try {
+      const query = { seq: last + 1, next_by_subj: '>' };
+      const [info, next] = await Promise.all([this.o.jsm.streams.info(this.stream), this.o.jsm.streams.getMessage(this.stream, query)]);
+      if (next?.seq === last + 1) {
+        this.present = { after: last, at: Date.now() };
+        return false;
+      }
+      // What is missing ends before the next message still stored, and before the one in hand.
+      const to = Math.min(next ? next.seq - 1 : Infinity, firstEarly - 1);
+      const how = info.state.first_seq > last + 1 ? 'trimmed from' : 'deleted from';
+      const error = `sequences ${last + 1}..${to} were ${how} the stream before they were applied`;
+      await this.o.db.transaction().execute(async (trx) => {
+        await this.advanceCheckpoint(trx, last, to);
+        await recordGap(trx, { projection: this.o.projection.name, stream: this.stream, from: last + 1, to, error });
+      });
+      this.gapRecorded(error);
+      return true;
+    } catch (e) {
+      this.o.logger?.warn(`${this.durable}: could not look for a gap after #${last} (${describeError(e)})`);
+      return false;
+    }
+  }
+
+  /**
+   * Before each subscription: is the checkpoint still about this stream? A stream created again
+   * (another creation time, or fewer messages than the checkpoint) starts over at its first
+   * sequence; one trimmed past the checkpoint (first sequence beyond it) resumes where it now
+   * begins. Both are recorded as gaps and logged as errors: events may have been lost.
+   */
+  private async reconcileStream(): Promise<void> {
+    const info = await this.o.jsm.streams.info(this.stream);
+    const { state, created } = info;
+    const place = { projection: this.o.projection.name, stream: this.stream };
+    const error = await this.o.db.transaction().execute(async (trx) => {
+      const row = (
+        await sql<{ stream_sequence: number; stream_created: string | null }>`
+          SELECT stream_sequence, stream_created FROM projection_checkpoints
+           WHERE projection = ${place.projection} AND stream = ${place.stream} FOR UPDATE`.execute(trx)
+      ).rows[0];
+      if (!row) return undefined;
+      const at = Number(row.stream_sequence);
+      const begin = Math.max(0, state.first_seq - 1);
+      const set = (to: number) => sql`
+        UPDATE projection_checkpoints SET stream_sequence = ${to}, stream_created = ${created}, updated_at = now()
+         WHERE projection = ${place.projection} AND stream = ${place.stream}`.execute(trx);
+      if ((row.stream_created !== null && row.stream_created !== created) || state.last_seq < at) {
+        const message = `the stream was created again (at ${created}; the checkpoint was #${at} of the one before): starting over at #${begin + 1}`;
+        await set(begin);
+        await recordGap(trx, { ...place, from: at + 1, to: null, error: message });
+        return message;
+      }
+      if (state.first_seq > at + 1) {
+        const message = `sequences ${at + 1}..${state.first_seq - 1} were trimmed from the stream before they were applied`;
+        await set(begin);
+        await recordGap(trx, { ...place, from: at + 1, to: state.first_seq - 1, error: message });
+        return message;
+      }
+      if (row.stream_created === null) await set(at);
+      return undefined;
+    });
+    if (error) this.gapRecorded(error);
+  }
+
+  private gapRecorded(error: string): void {
+    this.stats.gaps += 1;
+    this.present = { after: -1, at: 0 };
+    this.o.logger?.error(`${this.durable}: gap recorded: ${error}`);
+  }
+
+  /**
+   * Parked messages an operator queued for retry (`npm run parked -- retry`), re-applied one by
+   * one, in a transaction that also deletes the row. They come after events that followed them
+   * in the stream; that is the operator's call. A permanent failure puts the row back with its
+   * new error; a transient one leaves it queued for the next tick.
+   */
+  private async applyQueuedRetries(): Promise<void> {
+    const place = { projection: this.o.projection.name, stream: this.stream };
+    for (const row of await queuedRetries(this.o.db, place)) {
+      let event: EventEnvelope | undefined;
+      try {
+        const applied = await this.o.db.transaction().execute(async (trx) => {
+          const { rows } = await sql`DELETE FROM parked_events WHERE id = ${row.id} AND retry_requested_at IS NOT NULL RETURNING id`.execute(trx);
+          if (rows.length === 0) return false;
+          event = decodeEvent(row.payload ?? new Uint8Array(), row.subject ?? '', this.o.source, this.o.subjects);
+          await this.o.projection.apply(trx, event, { stream: this.stream, streamSequence: Number(row.stream_sequence) });
+          return true;
+        });
+        if (applied) {
+          this.stats.retried += 1;
+          this.o.logger?.log(`${this.durable}: parked #${row.stream_sequence} (row ${row.id}) applied on retry`);
+        }
+      } catch (e) {
+        const kind = classifyFailure(e);
+        const problem = kind === 'unknown' && event ? schemaProblem(event) : undefined;
+        if (kind === 'permanent' || problem) {
+          const error = problem ? `${problem} (${describeError(e)})` : describeError(e);
+          await retryFailed(this.o.db, row.id, error);
+          this.o.logger?.error(`${this.durable}: parked #${row.stream_sequence} (row ${row.id}) failed again: ${error}`);
+        } else {
+          this.o.logger?.warn(`${this.durable}: retry of parked row ${row.id} failed for now (${describeError(e)}); it stays queued`);
+          return;
+        }
+      }
+    }
   }
 
   /**
@@ -212,8 +506,8 @@ export class ProjectionConsumer {
     if (!row) {
       const info = await this.o.jsm.streams.info(this.stream);
       await sql`
-        INSERT INTO projection_checkpoints (projection, stream, stream_sequence)
-        VALUES (${this.o.projection.name}, ${this.stream}, ${Math.max(0, info.state.first_seq - 1)})
+        INSERT INTO projection_checkpoints (projection, stream, stream_sequence, stream_created)
+        VALUES (${this.o.projection.name}, ${this.stream}, ${Math.max(0, info.state.first_seq - 1)}, ${info.created})
         ON CONFLICT DO NOTHING`.execute(trx);
       row = (await select()).rows[0];
     }
@@ -229,8 +523,32 @@ export class ProjectionConsumer {
       UPDATE projection_checkpoints SET stream_sequence = ${to}, updated_at = now()
        WHERE projection = ${this.o.projection.name} AND stream = ${this.stream} AND stream_sequence = ${from}
       RETURNING stream_sequence`.execute(trx);
-    if (rows.length === 0) throw new Error(`checkpoint of ${this.o.projection.name} moved past ${from} meanwhile`);
+    if (rows.length === 0) throw new CheckpointMoved(`checkpoint of ${this.o.projection.name} moved past ${from} meanwhile`);
   }
+
+  /** Runs `fn` after whatever batch or retry is under way. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A sleep that `stop()` cuts short. */
+  private pause(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleeper = done;
+    });
+  }
+}
+
+function backoffDelay(failures: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_CAP_MS);
 }
 
 export function sleep(ms: number): Promise<void> {

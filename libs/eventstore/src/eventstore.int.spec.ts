@@ -8,7 +8,7 @@ import { ProjectionConsumer } from './consumer';
 import { connectNats, ensureEventStream, Nats } from './nats';
 import { Projection } from './projection';
 import { OutboxRelay } from './relay';
-import { eventStoreMigration } from './schema';
+import { eventStoreMigration, parkedEventsMigration } from './schema';
 
 /** The event store, the relay and the consumer helper against real Postgres and NATS. */
 describe('event store plumbing', () => {
@@ -23,7 +23,7 @@ describe('event store plumbing', () => {
   beforeAll(async () => {
     env = await createTestEnv();
     db = createDb({ url: env.databaseUrl, schema });
-    await migrateToLatest(db, schema, { '0000_event_store': eventStoreMigration(channel) });
+    await migrateToLatest(db, schema, { '0000_event_store': eventStoreMigration(channel), '0001_parked_events': parkedEventsMigration() });
     nats = await connectNats(env.natsUrl, 'eventstore-test');
     subjects = new Subjects(env.prefix);
     await ensureEventStream(nats.jsm, subjects, 'messaging');

@@ -19,6 +19,8 @@ export async function rebuildProjection(opts: {
   const { db, jsm, subjects, owner, projection } = opts;
   await db.transaction().execute(async (trx) => {
     await sql`DELETE FROM projection_checkpoints WHERE projection = ${projection.name}`.execute(trx);
+    // The replay parks the same poison again; recorded gaps were about the checkpoint just deleted.
+    await sql`DELETE FROM parked_events WHERE projection = ${projection.name}`.execute(trx);
     if (projection.tables.length > 0) await sql.raw(`TRUNCATE ${projection.tables.join(', ')}`).execute(trx);
   });
   for (const source of projection.sources) {

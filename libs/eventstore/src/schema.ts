@@ -60,3 +60,40 @@ export function eventStoreMigration(notifyChannel: string): Migration {
     },
   };
 }
+
+/**
+ * The second event-store migration: `parked_events` (what a projection consumer stepped over;
+ * see parked.ts) and the identity of the stream a checkpoint counts in. A sequence means
+ * nothing without its stream: a stream deleted and created again starts at 1, and a checkpoint
+ * left at 5,000 would skip its first 5,000 events in silence. `stream_created` (the stream's
+ * creation time as NATS reports it) tells the consumer it is looking at another stream.
+ */
+export function parkedEventsMigration(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await sql`
+        CREATE TABLE parked_events (
+          id bigserial PRIMARY KEY,
+          kind text NOT NULL CHECK (kind IN ('poison', 'gap')),
+          projection text NOT NULL,
+          stream text NOT NULL,
+          stream_sequence bigint NOT NULL,
+          last_sequence bigint,
+          event_id text,
+          event_type text,
+          subject text,
+          payload bytea,
+          error text NOT NULL,
+          attempts integer NOT NULL DEFAULT 1,
+          parked_at timestamptz NOT NULL DEFAULT now(),
+          retry_requested_at timestamptz
+        )`.execute(db);
+      await sql`CREATE INDEX parked_events_place ON parked_events (projection, stream, id)`.execute(db);
+      await sql`ALTER TABLE projection_checkpoints ADD COLUMN stream_created text`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`DROP TABLE IF EXISTS parked_events`.execute(db);
+      await sql`ALTER TABLE projection_checkpoints DROP COLUMN IF EXISTS stream_created`.execute(db);
+    },
+  };
+}

@@ -1,8 +1,10 @@
 import { Subjects } from '@im/contracts';
 import { CommonConfig, migrateToLatest } from '@im/db';
 import {
+  ConsumerHealth,
+  consumersHealth,
   ensureEventStream,
-  eventStoreMigration,
+  eventStoreMigrations,
   Nats,
   OutboxRelay,
   ProjectionConsumer,
@@ -18,6 +20,9 @@ import { CONFIG, DB, EXTRA_PROJECTIONS, NATS, RPC_HANDLERS, SERVICE_DEFINITION, 
 export function notifyChannel(schema: string): string {
   return `${schema}_events`;
 }
+
+/** The health answer must beat the gateway's 1 s deadline; consumer figures are left out past this. */
+const HEALTH_DETAIL_TIMEOUT_MS = 600;
 
 /**
  * Brings a service up in order (migrations, streams, outbox relay, projection consumers, RPC)
@@ -56,14 +61,14 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     const { service } = this.def;
     await migrateToLatest(this.db, this.schema, {
-      '0000_event_store': eventStoreMigration(notifyChannel(this.schema)),
+      ...eventStoreMigrations(this.schema, notifyChannel(this.schema)),
       ...this.def.migrations,
     });
     const sources = new Set([service, ...this.projections.flatMap((p) => p.sources)]);
     for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
     if (this.config.options.background !== false) await this.startBackground();
     this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger);
-    this.rpc.listen(this.handlers, { health: async () => ({ service, status: 'ok' }) });
+    this.rpc.listen(this.handlers, { health: async () => ({ service, status: 'ok', consumers: await this.consumersHealth() }) });
     this.markReady();
     this.logger.log(`ready (prefix ${this.subjects.prefix})`);
   }
@@ -91,10 +96,30 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
           source,
           projection,
           logger: this.logger,
+          databaseUrl: this.config.databaseUrl,
         });
         await consumer.start();
         this.consumers.push(consumer);
       }
+    }
+  }
+
+  /**
+   * Each consumer's lag and parked count, from the database and the streams (the same on every
+   * replica, leader or not). Null when they cannot be had in time: the service still answers.
+   */
+  private async consumersHealth(): Promise<ConsumerHealth[] | null> {
+    const places = this.projections.flatMap((p) => p.sources.map((s) => ({ projection: p.name, stream: this.subjects.stream(s) })));
+    const figures = consumersHealth(this.db, this.nats.jsm, places).catch((e) => {
+      this.logger.warn(`health: consumer figures unavailable (${(e as Error).message})`);
+      return null;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), HEALTH_DETAIL_TIMEOUT_MS)));
+    try {
+      return await Promise.race([figures, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
