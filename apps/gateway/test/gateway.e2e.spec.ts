@@ -56,7 +56,9 @@ describe('gateway e2e', () => {
   it('is healthy only while every service answers', async () => {
     const ok = await api.get('/health', { anonymous: true });
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ status: 'ok', nats: 'ok', services: { messaging: 'ok', expansions: 'ok', receipts: 'ok', push: 'ok' } });
+    expect(ok.body).toMatchObject({ status: 'ok', nats: 'ok', services: { messaging: 'ok', expansions: 'ok', receipts: 'ok', push: 'ok' } });
+    // Beside readiness, each service's projection consumers (lag, parked): see poison.e2e.spec.ts.
+    expect(Object.keys(ok.body.consumers).sort()).toEqual(['expansions', 'messaging', 'push', 'receipts']);
     await stack.stopService('push');
     const down = await api.get('/health', { anonymous: true });
     expect(down.status).toBe(503);
