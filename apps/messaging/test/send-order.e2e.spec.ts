@@ -9,10 +9,10 @@ import { lockConversation } from '../src/messages/conversation-head';
 
 /**
  * Events of one conversation reach the stream in the order the conversation gave them (seq,
- * stream version), whatever a command writes besides. The relay publishes in transaction-id
- * order, and a transaction takes its id at its first write: had a command written anything
- * (an idempotency key, a locked message row) before it queued for the conversation, a writer
- * that queued later could get the lower id and be published first.
+ * stream version), whatever a command writes besides. The relay publishes in commit order
+ * (commit-order.ts); a command holds its conversation's lock until it commits, so commit order
+ * is the conversation's order. (The first relay published in transaction-id order, which a
+ * write before the conversation lock could invert: these rounds were written against that.)
  *
  * The interleavings are forced, not hoped for: triggers hold the first command inside its
  * transaction, just after such a write, on an advisory lock the test holds, until the second
@@ -84,10 +84,14 @@ describe('send order on the stream', () => {
     return Promise.all([first, second]);
   };
 
-  /** The conversation stream's versions in the relay's publishing order (transaction id, position). */
+  /** The conversation stream's versions in the relay's publishing order (commit number, position). */
   const versionsInRelayOrder = async (): Promise<number[]> =>
     (
-      await pg.query(`SELECT stream_version FROM events WHERE stream_id = $1 ORDER BY transaction_id, global_position`, [`conversation-${conv}`])
+      await pg.query(
+        `SELECT e.stream_version FROM events e JOIN event_commits c ON c.transaction_id = e.transaction_id
+          WHERE e.stream_id = $1 ORDER BY c.commit_seq, e.global_position`,
+        [`conversation-${conv}`],
+      )
     ).rows.map((r) => r.stream_version as number);
   const ascending = (xs: number[]) => [...xs].sort((x, y) => x - y);
 

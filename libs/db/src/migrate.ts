@@ -11,7 +11,9 @@ export async function migrateToLatest(db: Kysely<any>, schema: string, migration
   });
   const provider: MigrationProvider = { getMigrations: async () => migrations };
   const { error, results } = await withoutSessionLimits(db, (conn) =>
-    new Migrator({ db: conn, provider, migrationTableSchema: schema }).migrateToLatest(),
+    // Unordered: the event store's own migrations (0000_…, 0001_…) sort before a service's
+    // timestamped ones, and a database migrated before a new one of them was added must take it.
+    new Migrator({ db: conn, provider, migrationTableSchema: schema, allowUnorderedMigrations: true }).migrateToLatest(),
   );
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

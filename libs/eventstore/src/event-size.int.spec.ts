@@ -6,7 +6,7 @@ import { appendToStream, MAX_EVENT_ENVELOPE_BYTES } from './append';
 import { toEnvelope } from './envelope';
 import { connectNats, ensureEventStream, Nats } from './nats';
 import { OutboxRelay } from './relay';
-import { eventStoreMigration } from './schema';
+import { eventStoreMigrations } from './migrations';
 
 /**
  * An event the relay could not publish as one NATS message would stall it for good (issue 11):
@@ -23,7 +23,7 @@ describe('events are sized at write time', () => {
   beforeAll(async () => {
     env = await createTestEnv();
     db = createDb({ url: env.databaseUrl, schema });
-    await migrateToLatest(db, schema, { '0000_event_store': eventStoreMigration(channel) });
+    await migrateToLatest(db, schema, eventStoreMigrations(schema, channel));
     await sql`CREATE TABLE side_effects (id text PRIMARY KEY)`.execute(db);
     nats = await connectNats(env.natsUrl, 'event-size-test');
     subjects = new Subjects(env.prefix);

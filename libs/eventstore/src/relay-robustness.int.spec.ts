@@ -8,7 +8,7 @@ import { Kysely, sql } from 'kysely';
 import { appendToStream } from './append';
 import { connectNats, Nats } from './nats';
 import { OutboxRelay, RelayOptions } from './relay';
-import { eventStoreMigration } from './schema';
+import { eventStoreMigrations } from './migrations';
 
 /**
  * The relay against what the world does to it: a restart after the duplicate window, an event
@@ -30,7 +30,7 @@ describe('outbox relay robustness', () => {
   beforeAll(async () => {
     env = await createTestEnv();
     db = createDb({ url: env.databaseUrl, schema });
-    await migrateToLatest(db, schema, { '0000_event_store': eventStoreMigration(channel) });
+    await migrateToLatest(db, schema, eventStoreMigrations(schema, channel));
     nats = await connectNats(env.natsUrl, 'relay-robustness-test');
     subjects = new Subjects(env.prefix);
     await nats.jsm.streams.add({
@@ -77,7 +77,7 @@ describe('outbox relay robustness', () => {
   const lastPosition = async () => Number((await sql<{ p: number }>`SELECT max(global_position) AS p FROM events`.execute(db)).rows[0].p);
   const checkpoint = async () => Number((await db.selectFrom('relay_checkpoint').select('global_position').executeTakeFirstOrThrow()).global_position);
   /** The crash between publish and checkpoint save: the stream has the events, the table does not know. */
-  const forgetCheckpoint = () => sql`UPDATE relay_checkpoint SET transaction_id = '0'::xid8, global_position = 0`.execute(db);
+  const forgetCheckpoint = () => sql`UPDATE relay_checkpoint SET commit_seq = 0, global_position = 0`.execute(db);
   const outlastDuplicateWindow = () => new Promise((r) => setTimeout(r, DUPLICATE_WINDOW_MS * 3));
   const append = (streamId: string, events = [user(1)]) => db.transaction().execute((trx) => appendToStream(trx, streamId, 'any', events, new Date()));
 

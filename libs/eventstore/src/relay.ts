@@ -31,8 +31,9 @@ export interface RelayOptions {
   logger?: Logger;
 }
 
+/** The last event published, in relay order: (its transaction's commit number, its position). */
 interface Checkpoint {
-  transaction_id: string;
+  commit_seq: number;
   global_position: number;
 }
 
@@ -47,8 +48,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * the NATS message id = event id so a re-publish after a crash is dropped by the stream.
  *
  * One replica leads (a session advisory lock on its own connection); others wait and take over
- * when its connection dies. It reads only events whose transaction is older than every running
- * one (xid8 < snapshot xmin), so a transaction that committed late is never skipped.
+ * when its connection dies. It reads in commit order (commit-order.ts): every transaction that
+ * is visible has its number, one still running has none yet and will come after, so nothing is
+ * skipped and nobody, however long their transaction, holds the relay back.
  */
 export class OutboxRelay {
   private client?: Client;
@@ -153,9 +155,9 @@ export class OutboxRelay {
   private async tick(): Promise<void> {
     if (!this.client) await this.connect();
     if (!(await this.ensureLeader())) return this.schedule(this.opts.pollMs ?? 500);
-    const blocked = await this.drain();
-    // Committed events held back by an older running transaction: look again very soon.
-    this.schedule(blocked ? 5 : (this.opts.pollMs ?? 500));
+    await this.drain();
+    // Notifications wake the relay at each commit; the poll is the fallback.
+    this.schedule(this.opts.pollMs ?? 500);
   }
 
   private async ensureLeader(): Promise<boolean> {
@@ -172,8 +174,8 @@ export class OutboxRelay {
   }
 
   private async storedCheckpoint(): Promise<Checkpoint> {
-    const { rows } = await this.client!.query('SELECT transaction_id::text AS transaction_id, global_position FROM relay_checkpoint WHERE id = 1');
-    return { transaction_id: rows[0].transaction_id, global_position: Number(rows[0].global_position) };
+    const { rows } = await this.client!.query('SELECT commit_seq, global_position FROM relay_checkpoint WHERE id = 1');
+    return { commit_seq: Number(rows[0].commit_seq), global_position: Number(rows[0].global_position) };
   }
 
   /**
@@ -190,9 +192,9 @@ export class OutboxRelay {
     for await (const id of lastMessageIds(jsm, subjects.stream(service), RECONCILE_LOOK_BACK)) {
       if (!UUID.test(id)) continue;
       const { rows } = await this.client!.query(
-        `SELECT transaction_id::text AS transaction_id, global_position, (transaction_id, global_position) > ($2::xid8, $3) AS ahead
-           FROM events WHERE event_id = $1`,
-        [id, stored.transaction_id, stored.global_position],
+        `SELECT c.commit_seq, e.global_position, (c.commit_seq, e.global_position) > ($2, $3) AS ahead
+           FROM events e JOIN event_commits c ON c.transaction_id = e.transaction_id WHERE e.event_id = $1`,
+        [id, stored.commit_seq, stored.global_position],
       );
       if (rows.length === 0) continue;
       if (!rows[0].ahead) return stored;
@@ -202,43 +204,31 @@ export class OutboxRelay {
     return stored;
   }
 
-  /** Publishes every visible event; returns whether committed events remain held back. */
-  private async drain(): Promise<boolean> {
+  /** Publishes every committed event past the checkpoint, in commit order. */
+  private async drain(): Promise<void> {
     const limit = this.opts.batchSize ?? 500;
     for (;;) {
-      // The checkpoint as parameters (not a join) keeps this an index range scan.
-      const { rows } = await this.client!.query<StoredEventRow & { transaction_id: string }>(
-        `SELECT global_position, transaction_id::text AS transaction_id, event_id, stream_id, type,
-                data_version, data, occurred_at
-           FROM events
-          WHERE (transaction_id, global_position) > ($1::xid8, $2)
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id, global_position
+      // From the checkpoint's transaction on (an index range on event_commits, each
+      // transaction's events by the events index); the checkpoint as parameters, not a join.
+      const { rows } = await this.client!.query<StoredEventRow & { commit_seq: number }>(
+        `SELECT c.commit_seq, e.global_position, e.event_id, e.stream_id, e.type, e.data_version, e.data, e.occurred_at
+           FROM event_commits c JOIN events e ON e.transaction_id = c.transaction_id
+          WHERE c.commit_seq >= $1 AND (c.commit_seq, e.global_position) > ($1, $2)
+          ORDER BY c.commit_seq, e.global_position
           LIMIT $3`,
-        [this.checkpoint!.transaction_id, this.checkpoint!.global_position, limit],
+        [this.checkpoint!.commit_seq, this.checkpoint!.global_position, limit],
       );
-      if (rows.length === 0) return this.hasHeldBack();
+      if (rows.length === 0) return;
       await this.publish(rows);
       await this.saveCheckpoint(rows[rows.length - 1]);
-      if (rows.length < limit) return this.hasHeldBack();
+      if (rows.length < limit) return;
     }
   }
 
   private async saveCheckpoint(last: Checkpoint): Promise<Checkpoint> {
-    await this.client!.query('UPDATE relay_checkpoint SET transaction_id = $1::xid8, global_position = $2 WHERE id = 1', [
-      last.transaction_id,
-      last.global_position,
-    ]);
-    this.checkpoint = { transaction_id: last.transaction_id, global_position: Number(last.global_position) };
+    await this.client!.query('UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1', [last.commit_seq, last.global_position]);
+    this.checkpoint = { commit_seq: Number(last.commit_seq), global_position: Number(last.global_position) };
     return this.checkpoint;
-  }
-
-  private async hasHeldBack(): Promise<boolean> {
-    const { rows } = await this.client!.query('SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2) LIMIT 1', [
-      this.checkpoint!.transaction_id,
-      this.checkpoint!.global_position,
-    ]);
-    return rows.length > 0;
   }
 
   /**

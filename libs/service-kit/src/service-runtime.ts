@@ -80,6 +80,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
       schema: this.schema,
       service,
       js: this.nats.js,
+      jsm: this.nats.jsm,
       subjects: this.subjects,
       notifyChannel: notifyChannel(this.schema),
       logger: this.logger,
