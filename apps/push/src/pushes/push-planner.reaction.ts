@@ -1,5 +1,5 @@
 import { BUILT_IN_MESSAGE_TYPES, ConversationType, EventData } from '@im/contracts';
-import { ApplyMeta, Projection, runsOf } from '@im/eventstore';
+import { Projection, runsOf } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Kysely, sql } from 'kysely';
 import { targetFor } from '../view/conversation-members';
@@ -24,20 +24,29 @@ const INSERT_CHUNK = 1000;
  * The unique key on (message, kind, user, device) makes a redelivered event plan nothing twice.
  */
 export function pushPlannerReaction(deps: PlannerDeps): Projection {
-  const apply: Projection['apply'] = async (trx, event, meta) => {
-    if (event.type === 'message.sent') {
-      await planMessages(trx, [event.data as Sent], meta, deps);
-    } else if (event.type === 'message.recalled') {
-      await waitForView(trx, meta);
-      await planRecall(trx, event.data as Recalled, deps.now());
-    }
+  /** Plans one event; the push view has reached the event's place. */
+  const plan: Projection['apply'] = async (trx, event) => {
+    if (event.type === 'message.sent') await planMessages(trx, [event.data as Sent], deps);
+    else if (event.type === 'message.recalled') await planRecall(trx, event.data as Recalled, deps.now());
   };
+  const planRuns = runsOf('message.sent', (trx, run) => planMessages(trx, run, deps), plan);
+  const matters = (type: string) => type === 'message.sent' || type === 'message.recalled';
   return {
     name: 'push_planner',
     sources: ['messaging'],
     tables: [],
-    apply,
-    applyBatch: runsOf('message.sent', (trx, run, last) => planMessages(trx, run, last, deps), apply),
+    async apply(trx, event, meta) {
+      if (!matters(event.type)) return;
+      await waitForView(trx, meta);
+      await plan(trx, event, meta);
+    },
+    /** One wait for the view per batch: reaching the last event's place covers the ones before it. */
+    async applyBatch(trx, events) {
+      const last = events.filter((e) => matters(e.event.type)).at(-1);
+      if (!last) return;
+      await waitForView(trx, last.meta);
+      await planRuns(trx, events);
+    },
   };
 }
 
@@ -53,10 +62,9 @@ interface DeviceRow {
  * devices of the run's recipients, found from the devices table (a group's members without a
  * device are never read). Only messages that found devices cost more: their texts and names.
  */
-async function planMessages(trx: Kysely<any>, sent: Sent[], last: ApplyMeta, deps: PlannerDeps): Promise<void> {
+async function planMessages(trx: Kysely<any>, sent: Sent[], deps: PlannerDeps): Promise<void> {
   const ms = sent.filter((m) => mayPush(m) && deps.now() - m.sentTime <= deps.maxAgeMs);
   if (ms.length === 0) return;
-  await waitForView(trx, last);
   const devices = await devicesOf(trx, ms);
   for (const m of ms) {
     const rows = (devices.get(m.conversationId) ?? []).filter((d) => candidates(m, [d.user_id]).length > 0);

@@ -6,7 +6,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Kysely, sql, Transaction } from 'kysely';
 import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
 import { ReceiptMessage, toMessage } from '../view/receipt-messages';
-import { ackChanges, anyQueued, Checkpoint, loadCheckpoint, takeChanges } from './change-queue';
+import { ackChanges, anyQueued, takeChanges } from './change-queue';
 import { Counted, mergeRanges, sameCounts } from './counting.rules';
 import { countReaders } from './receipt-counter';
 
@@ -24,7 +24,6 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private checkpoint?: Checkpoint;
   private listener?: NotificationListener;
   /** A notification arrived since the last look. */
   private pending = true;
@@ -81,7 +80,6 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (e) {
         // A failed flush leaves its changes queued (and the checkpoint where it was) for the next one.
         this.logger.warn(`flush failed: ${(e as Error).message}`);
-        this.checkpoint = undefined;
         pause = 500;
       }
       if (this.pending && !this.coalescing) continue;
@@ -92,29 +90,23 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** The idle check: one index probe past the last checkpoint seen, no transaction. */
-  private async queued(): Promise<boolean> {
-    this.checkpoint ??= await loadCheckpoint(this.db);
-    return anyQueued(this.db, this.checkpoint);
+  /** The idle check: one index probe, no transaction. */
+  private queued(): Promise<boolean> {
+    return anyQueued(this.db);
   }
 
   /** One flush; returns how many queued changes it took (0 when another replica is the leader). */
   async flushOnce(): Promise<number> {
-    const done = await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const { rows: lock } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '.receipt-flusher', 0)) AS ok`.execute(trx);
-      if (!lock[0].ok) return null;
-      // Another replica may have led the last flush: the stored checkpoint is the truth.
-      const from = await loadCheckpoint(trx);
-      const { changes, next } = await takeChanges(trx, from, this.settings.flushBatch);
-      if (changes.length === 0) return { taken: 0, next };
-      const messages = await touchedMessages(trx, mergeRanges(changes));
+      if (!lock[0].ok) return 0;
+      const taken = await takeChanges(trx, this.settings.flushBatch);
+      if (taken.changes.length === 0) return 0;
+      const messages = await touchedMessages(trx, mergeRanges(taken.changes));
       if (messages.length > 0) await this.publish(trx, messages);
-      await ackChanges(trx, from, next);
-      return { taken: changes.length, next };
+      await ackChanges(trx, taken);
+      return taken.changes.length;
     });
-    // Only a committed checkpoint is remembered; a follower re-reads the leader's next time.
-    this.checkpoint = done?.next;
-    return done?.taken ?? 0;
   }
 
   private async publish(trx: Transaction<any>, messages: ReceiptMessage[]): Promise<void> {
