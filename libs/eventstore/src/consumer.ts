@@ -6,7 +6,7 @@ import { classifyFailure, describeError } from './failure';
 import { LeaderLock, OwnConnectionLock, PooledConnectionLock } from './leader';
 import { Logger } from './logger';
 import { parkEvent, queuedRetries, recordGap, retryFailed } from './parked';
-import { Projection } from './projection';
+import { AppliedEvent, Projection } from './projection';
 
 export interface ConsumerOptions {
   db: Kysely<any>;
@@ -61,6 +61,13 @@ class ApplyFailed extends Error {
     readonly event: EventEnvelope,
     readonly failure: unknown,
   ) {
+    super(describeError(failure));
+  }
+}
+
+/** The projection's applyBatch threw: the transaction rolled back; the batch goes again event by event. */
+class BatchFailed extends Error {
+  constructor(readonly failure: unknown) {
     super(describeError(failure));
   }
 }
@@ -262,12 +269,20 @@ export class ProjectionConsumer {
   private async process(batch: JsMsg[]): Promise<void> {
     let pending = [...batch].sort((a, b) => a.info.streamSequence - b.info.streamSequence);
     let culprit: { seq: number; error: string } | undefined;
+    // Set-based while it succeeds; a batch that fails is applied again event by event, which
+    // names the event that failed (and parks it, or backs off).
+    let batched = this.o.projection.applyBatch !== undefined;
     while (pending.length > 0) {
       let run: RunResult;
       try {
         if (!culprit) await this.o.beforeApply?.(pending);
-        run = await this.applyRun(pending, culprit);
+        run = await this.applyRun(pending, culprit, batched);
       } catch (e) {
+        if (e instanceof BatchFailed) {
+          this.o.logger?.log(`${this.durable}: a batch failed as a set (${describeError(e.failure)}); applying it event by event`);
+          batched = false;
+          continue;
+        }
         const verdict = e instanceof ApplyFailed ? this.verdict(e) : undefined;
         if (e instanceof ApplyFailed && verdict) {
           // Apply the batch again, this time parking the culprit instead of applying it.
@@ -326,11 +341,12 @@ export class ProjectionConsumer {
    * decode is parked on the spot (nothing of it was written); `culprit` is one the projection
    * failed on for good in an earlier attempt, parked in its turn, after which the run stops.
    */
-  private async applyRun(pending: JsMsg[], culprit?: { seq: number; error: string }): Promise<RunResult> {
+  private async applyRun(pending: JsMsg[], culprit: { seq: number; error: string } | undefined, batched: boolean): Promise<RunResult> {
     const { projection } = this.o;
     return this.o.db.transaction().execute(async (trx) => {
       const start = await this.checkpoint(trx);
       const run: RunResult = { done: [], early: [], rest: [], start, last: start, parked: [] };
+      const group: AppliedEvent[] = [];
       let last = start;
       for (let i = 0; i < pending.length; i++) {
         const msg = pending[i];
@@ -355,6 +371,8 @@ export class ProjectionConsumer {
         if (parkWith) {
           await parkEvent(trx, { projection: projection.name, stream: this.stream, streamSequence: seq, subject: msg.subject, payload: msg.data, error: parkWith });
           run.parked.push({ msg, error: parkWith });
+        } else if (batched) {
+          group.push({ event: event!, meta: { stream: this.stream, streamSequence: seq } });
         } else {
           try {
             await projection.apply(trx, event!, { stream: this.stream, streamSequence: seq });
@@ -367,6 +385,13 @@ export class ProjectionConsumer {
         if (culprit?.seq === seq) {
           run.rest = pending.slice(i + 1);
           break;
+        }
+      }
+      if (group.length > 0) {
+        try {
+          await projection.applyBatch!(trx, group);
+        } catch (e) {
+          throw new BatchFailed(e);
         }
       }
       if (last !== start) await this.advanceCheckpoint(trx, start, last);
