@@ -30,6 +30,8 @@ export interface ConsumerOptions {
 }
 
 const GAP_RETRY_MS = 100;
+/** How long the applier waits, once woken from idle, for the rest of what is arriving. */
+const LINGER_MS = 3;
 const PRESENT_RECHECK_MS = 5_000;
 const LEADER_RETRY_MS = 1_000;
 /** How often a leader checks that it still is one, and runs retries an operator queued. */
@@ -136,15 +138,23 @@ export class ProjectionConsumer {
     await this.loop;
   }
 
+  /**
+   * The durable consumer, acked cumulatively (AckPolicy.All): everything at or below the
+   * checkpoint is settled, so one ack per batch does. A durable made by an older version (acked
+   * one by one) is made again: the checkpoint in Postgres, not the durable, says where to resume.
+   */
   async ensureConsumer(): Promise<void> {
     const config = {
       durable_name: this.durable,
-      ack_policy: AckPolicy.Explicit,
+      ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.All,
       ack_wait: 30_000_000_000,
       max_ack_pending: 1024,
     };
-    await this.o.jsm.consumers.info(this.stream, this.durable).catch(() => this.o.jsm.consumers.add(this.stream, config));
+    const info = await this.o.jsm.consumers.info(this.stream, this.durable).catch(() => undefined);
+    if (info?.config.ack_policy === AckPolicy.All) return;
+    if (info) await this.o.jsm.consumers.delete(this.stream, this.durable);
+    await this.o.jsm.consumers.add(this.stream, config);
   }
 
   /**
@@ -255,6 +265,9 @@ export class ProjectionConsumer {
       if (buffer.length === 0) {
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
+        // The relay publishes a commit's events together, and they arrive one by one: a moment's
+        // wait lets the batch hold them all (one transaction instead of several), for a few ms of lag.
+        if (LINGER_MS > 0 && buffer.length < (this.o.batchSize ?? 256)) await sleep(LINGER_MS);
         continue;
       }
       if (!this.running || !this.leading) {
@@ -295,7 +308,8 @@ export class ProjectionConsumer {
       culprit = undefined;
       // Only progress ends a streak: a run of early messages alone says nothing about the failure.
       if (run.last !== run.start) this.failures = 0;
-      run.done.forEach((m) => m.ack());
+      // AckPolicy.All: acking the highest acks everything before it (one ack per batch, not per event).
+      if (run.done.length > 0) run.done.reduce((hi, m) => (m.info.streamSequence > hi.info.streamSequence ? m : hi)).ack();
       for (const p of run.parked) {
         this.stats.parked += 1;
         this.o.logger?.error(`${this.durable}: parked #${p.msg.info.streamSequence} (${p.msg.subject}): ${p.error}`);
