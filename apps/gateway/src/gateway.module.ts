@@ -4,10 +4,11 @@ import { PresenceReporter } from '@im/realtime';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { GatewayConfig } from './gateway.config';
 import { AuthGuard } from './http/auth.guard';
 import { ErrorFilter } from './http/error.filter';
+import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ConversationsController } from './routes/conversations.controller';
 import { DocsController } from './routes/docs.controller';
 import { ExpansionsController } from './routes/expansions.controller';
@@ -44,6 +45,7 @@ export class GatewayModule implements OnApplicationShutdown {
         { provide: PRESENCE, useFactory: (n: Nats, s: Subjects) => startPresence(n, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
     };
   }

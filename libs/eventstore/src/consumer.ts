@@ -109,6 +109,9 @@ export class ProjectionConsumer {
   private present = { after: -1, at: 0 };
   /** Since start, in this process. */
   readonly stats = { parked: 0, gaps: 0, retried: 0, transientFailures: 0 };
+  /** The last sequence this replica committed; the read barrier waits on it (see waitFor). */
+  private appliedThrough = 0;
+  private progressWaiters = new Set<() => void>();
 
   constructor(private readonly o: ConsumerOptions) {}
 
@@ -308,6 +311,7 @@ export class ProjectionConsumer {
       culprit = undefined;
       // Only progress ends a streak: a run of early messages alone says nothing about the failure.
       if (run.last !== run.start) this.failures = 0;
+      this.advanced(run.last);
       // AckPolicy.All: acking the highest acks everything before it (one ack per batch, not per event).
       if (run.done.length > 0) run.done.reduce((hi, m) => (m.info.streamSequence > hi.info.streamSequence ? m : hi)).ack();
       for (const p of run.parked) {
@@ -563,6 +567,40 @@ export class ProjectionConsumer {
        WHERE projection = ${this.o.projection.name} AND stream = ${this.stream} AND stream_sequence = ${from}
       RETURNING stream_sequence`.execute(trx);
     if (rows.length === 0) throw new CheckpointMoved(`checkpoint of ${this.o.projection.name} moved past ${from} meanwhile`);
+  }
+
+  private advanced(last: number): void {
+    if (last <= this.appliedThrough) return;
+    this.appliedThrough = last;
+    for (const wake of this.progressWaiters) wake();
+  }
+
+  /**
+   * Waits until the projection has applied the stream up to `sequence` (true), or `until`
+   * passes (false). Whoever leads: this replica's commits wake it at once, another leader's are
+   * seen in the checkpoint table. Only the read barrier calls it, only when a copy missed.
+   */
+  async waitFor(sequence: number, until: number): Promise<boolean> {
+    for (;;) {
+      if (this.appliedThrough >= sequence) return true;
+      const { rows } = await sql<{ s: number }>`
+        SELECT stream_sequence AS s FROM projection_checkpoints WHERE projection = ${this.o.projection.name} AND stream = ${this.stream}`.execute(this.o.db);
+      if (Number(rows[0]?.s ?? 0) >= sequence) return true;
+      if (Date.now() >= until) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.progressWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, 5);
+        this.progressWaiters.add(done);
+      });
+    }
+  }
+
+  get source(): ServiceName {
+    return this.o.source;
   }
 
   /** Runs `fn` after whatever batch or retry is under way. */

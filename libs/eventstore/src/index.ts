@@ -17,3 +17,4 @@ export * from './rpc';
 export * from './schema';
 export * from './commit-order';
 export * from './migrations';
+export * from './barrier';

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   AppError,
   assertSafeInput,
@@ -12,7 +13,8 @@ import {
   ServiceName,
   Subjects,
 } from '@im/contracts';
-import { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { headers, Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { COPY_MISS_CODES, ReadBarrier } from './barrier';
 import { z } from 'zod';
 import { inputErrorOf } from './input-errors';
 import { Logger } from './logger';
@@ -43,6 +45,8 @@ export class RpcServer<S extends ServiceName> {
     private readonly subjects: Subjects,
     private readonly service: S,
     private readonly logger?: Logger,
+    /** The service's copies of other logs: consulted before a copy's "not found" is believed. */
+    private readonly barrier?: ReadBarrier,
   ) {}
 
   listen(handlers: RpcHandlers<S>, extra: Record<string, () => Promise<unknown>> = {}): void {
@@ -50,10 +54,11 @@ export class RpcServer<S extends ServiceName> {
     for (const [method, handler] of Object.entries(handlers) as [string, (r: unknown) => Promise<unknown>][]) {
       this.on(method, (payload) => handler(parseOrThrow(schemas[method], payload)));
     }
-    for (const [method, handler] of Object.entries(extra)) this.on(method, () => handler());
+    // The service's own plumbing (health, position) never waits on a barrier.
+    for (const [method, handler] of Object.entries(extra)) this.on(method, () => handler(), false);
   }
 
-  private on(method: string, handle: (payload: unknown) => Promise<unknown>): void {
+  private on(method: string, handle: (payload: unknown) => Promise<unknown>, barriered = true): void {
     const sub = this.nc.subscribe(this.subjects.rpc(this.service, method), {
       queue: `${this.subjects.prefix}-${this.service}`,
       callback: (err, msg) => {
@@ -62,7 +67,8 @@ export class RpcServer<S extends ServiceName> {
           return;
         }
         // `answer` and `respond` catch everything; the last catch is so no request can ever end the process.
-        void this.answer(method, msg.data, handle)
+        const barrier = barriered ? this.barrier : undefined;
+        void this.answer(method, msg.data, handle, barrier, msg.headers?.get(CONSISTENT_HEADER) === '1')
           .then((reply) => this.respond(method, msg, reply))
           .catch((e) => this.logger?.error(`${this.service}.${method}: ${(e as Error)?.stack ?? e}`));
       },
@@ -70,7 +76,19 @@ export class RpcServer<S extends ServiceName> {
     this.subs.push(sub);
   }
 
-  private async answer(method: string, data: Uint8Array, handle: (payload: unknown) => Promise<unknown>): Promise<RpcResponse<unknown>> {
+  /**
+   * The read barrier lives here, once for every method: a request that asked to be consistent
+   * (a writer reading back) waits for the copies first; any other is answered at once, and only
+   * a refusal a copy behind could have caused (COPY_MISS_CODES) is tried again after the copies
+   * caught up with their owners. A refusal has changed nothing, so trying again is safe.
+   */
+  private async answer(
+    method: string,
+    data: Uint8Array,
+    handle: (payload: unknown) => Promise<unknown>,
+    barrier: ReadBarrier | undefined,
+    consistent: boolean,
+  ): Promise<RpcResponse<unknown>> {
     try {
       let payload: unknown;
       try {
@@ -80,7 +98,14 @@ export class RpcServer<S extends ServiceName> {
       }
       // Anyone can publish on an RPC subject, not only the gateway: the same edge check here.
       assertSafeInput(payload, '');
-      return { ok: true, result: await handle(payload) };
+      const synced = consistent && barrier?.active ? await barrier.sync().then(() => true) : false;
+      try {
+        return { ok: true, result: await handle(payload) };
+      } catch (e) {
+        if (synced || !barrier?.active || !(e instanceof AppError) || !COPY_MISS_CODES.has(e.code)) throw e;
+        await barrier.sync();
+        return { ok: true, result: await handle(payload) };
+      }
     } catch (e) {
       return this.failure(method, e);
     }
@@ -127,6 +152,21 @@ function encode(reply: RpcResponse<unknown>, fallback?: (e: unknown) => RpcRespo
   }
 }
 
+/** The NATS header a consistent request carries (the caller reads back its own writes). */
+const CONSISTENT_HEADER = 'Im-Consistent';
+
+function consistentHeaders() {
+  const h = headers();
+  h.set(CONSISTENT_HEADER, '1');
+  return h;
+}
+
+/**
+ * What the caller of an RPC asks beyond its payload, for everything it calls while handling
+ * one request: the gateway runs a writer's reads inside `{ consistent: true }`.
+ */
+export const rpcContext = new AsyncLocalStorage<{ consistent?: boolean }>();
+
 /** Calls a service method and returns its result, or throws its named error. */
 export class RpcClient {
   constructor(
@@ -145,8 +185,10 @@ export class RpcClient {
     const limit = maxPayloadOf(this.nc);
     if (data.byteLength > limit) throw Errors.tooLarge('request', limit);
     let reply;
+    const consistent = rpcContext.getStore()?.consistent === true;
     try {
-      reply = await this.nc.request(this.subjects.rpc(service, method), data, { timeout: timeoutMs });
+      const opts = consistent ? { timeout: timeoutMs, headers: consistentHeaders() } : { timeout: timeoutMs };
+      reply = await this.nc.request(this.subjects.rpc(service, method), data, opts);
     } catch (e) {
       throw Errors.unavailable(`${service} did not answer (${(e as Error).message})`);
     }

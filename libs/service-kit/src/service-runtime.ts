@@ -3,8 +3,12 @@ import { CommonConfig, migrateToLatest } from '@im/db';
 import {
   ConsumerHealth,
   consumersHealth,
+  BARRIER_WAIT_MS,
   ensureEventStream,
   eventStoreMigrations,
+  publishedPosition,
+  ReadBarrier,
+  RpcClient,
   Nats,
   OutboxRelay,
   ProjectionConsumer,
@@ -67,8 +71,13 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     const sources = new Set([service, ...this.projections.flatMap((p) => p.sources)]);
     for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
     if (this.config.options.background !== false) await this.startBackground();
-    this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger);
-    this.rpc.listen(this.handlers, { health: async () => ({ service, status: 'ok', consumers: await this.consumersHealth() }) });
+    const barrier = new ReadBarrier(new RpcClient(this.nats.nc, this.subjects), () => this.consumers);
+    this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger, barrier);
+    this.rpc.listen(this.handlers, {
+      health: async () => ({ service, status: 'ok', consumers: await this.consumersHealth() }),
+      // Asked by other services' read barriers: what we had committed, once published.
+      position: () => publishedPosition(this.db, this.nats.jsm, this.subjects.stream(service), Date.now() + BARRIER_WAIT_MS),
+    });
     this.markReady();
     this.logger.log(`ready (prefix ${this.subjects.prefix})`);
   }
