@@ -6,6 +6,7 @@ import { classifyFailure, describeError } from './failure';
 import { LeaderLock, OwnConnectionLock, PooledConnectionLock } from './leader';
 import { Logger } from './logger';
 import { parkEvent, queuedRetries, recordGap, retryFailed } from './parked';
+import { projectionProgress } from './progress';
 import { AppliedEvent, Projection } from './projection';
 
 export interface ConsumerOptions {
@@ -109,9 +110,7 @@ export class ProjectionConsumer {
   private present = { after: -1, at: 0 };
   /** Since start, in this process. */
   readonly stats = { parked: 0, gaps: 0, retried: 0, transientFailures: 0 };
-  /** The last sequence this replica committed; the read barrier waits on it (see waitFor). */
-  private appliedThrough = 0;
-  private progressWaiters = new Set<() => void>();
+
 
   constructor(private readonly o: ConsumerOptions) {}
 
@@ -570,32 +569,21 @@ export class ProjectionConsumer {
   }
 
   private advanced(last: number): void {
-    if (last <= this.appliedThrough) return;
-    this.appliedThrough = last;
-    for (const wake of this.progressWaiters) wake();
+    projectionProgress.advance(this.o.projection.name, this.stream, last);
   }
 
   /**
    * Waits until the projection has applied the stream up to `sequence` (true), or `until`
-   * passes (false). Whoever leads: this replica's commits wake it at once, another leader's are
+   * passes (false). Whoever leads: this process's commits wake it at once, another leader's are
    * seen in the checkpoint table. Only the read barrier calls it, only when a copy missed.
    */
   async waitFor(sequence: number, until: number): Promise<boolean> {
     for (;;) {
-      if (this.appliedThrough >= sequence) return true;
       const { rows } = await sql<{ s: number }>`
         SELECT stream_sequence AS s FROM projection_checkpoints WHERE projection = ${this.o.projection.name} AND stream = ${this.stream}`.execute(this.o.db);
       if (Number(rows[0]?.s ?? 0) >= sequence) return true;
       if (Date.now() >= until) return false;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.progressWaiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, 5);
-        this.progressWaiters.add(done);
-      });
+      if (await projectionProgress.waitFor(this.o.projection.name, this.stream, sequence, Math.min(20, until - Date.now()))) return true;
     }
   }
 

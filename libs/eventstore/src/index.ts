@@ -18,3 +18,4 @@ export * from './schema';
 export * from './commit-order';
 export * from './migrations';
 export * from './barrier';
+export * from './progress';

@@ -1,4 +1,4 @@
-import { ApplyMeta } from '@im/eventstore';
+import { ApplyMeta, projectionProgress } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { PUSH_VIEW } from './push-view.projection';
 
@@ -16,11 +16,12 @@ const MAX_WAIT_MS = 5_000;
 export async function waitForView(db: Kysely<any>, meta: ApplyMeta): Promise<void> {
   const deadline = Date.now() + MAX_WAIT_MS;
   for (;;) {
+    // Usually the view is fed by this process: its commit wakes us (progress.ts), no polling.
+    if (await projectionProgress.waitFor(PUSH_VIEW, meta.stream, meta.streamSequence - 1, POLL_MS)) return;
     const { rows } = await sql<{ reached: boolean }>`
       SELECT coalesce((SELECT stream_sequence >= ${meta.streamSequence - 1} FROM projection_checkpoints
                         WHERE projection = ${PUSH_VIEW} AND stream = ${meta.stream}), false) AS reached`.execute(db);
     if (rows[0].reached) return;
     if (Date.now() > deadline) throw new Error(`${PUSH_VIEW} has not reached ${meta.stream} #${meta.streamSequence - 1} yet`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
