@@ -10,11 +10,12 @@ describe('consistency e2e: a write is visible to the next command', () => {
   let env: TestEnv;
   let stack: TestStack;
   const ROUNDS = 20;
+  const LOADED_ROUNDS = 10;
 
   beforeAll(async () => {
     env = await createTestEnv();
     stack = await startStack(env);
-    const users = ['owner', 'member', ...Array.from({ length: ROUNDS }, (_, i) => `joiner${i}`)];
+    const users = ['owner', 'member', ...Array.from({ length: ROUNDS + LOADED_ROUNDS }, (_, i) => `joiner${i}`), ...Array.from({ length: 8 }, (_, i) => `loader${i}`)];
     expect((await stack.api.post('/v1/users/batch', { users: users.map((userId) => ({ userId, name: userId })) })).status).toBe(200);
   });
 
@@ -23,36 +24,52 @@ describe('consistency e2e: a write is visible to the next command', () => {
     await env?.dispose();
   });
 
-  it(`runs ${ROUNDS} rounds of group → mute → send → expansion → receipt → counts → recall → red packet → claim → join → send → claim → read, every call 2xx the first time`, async () => {
+  const expect2xx = (what: string, res: { status: number; body: unknown }) => {
+    if (res.status < 200 || res.status > 299) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  };
+
+  /** One round: each call once, right after the one before it. */
+  async function round(n: number): Promise<void> {
     const { api } = stack;
-    const expect2xx = (what: string, res: { status: number; body: unknown }) => {
-      if (res.status < 200 || res.status > 299) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res;
+    const g = `cg${n}`;
+    const joiner = `joiner${n}`;
+    expect2xx('create group', await api.put(`/v1/groups/${g}`, { name: g, memberIds: ['owner', 'member'] }));
+    expect2xx('mute', await api.put(`/v1/conversations/3/${g}/notification`, { muted: true }, { as: 'member' }));
+    const sent = expect2xx('send', await api.sendText('owner', 3, g, `round ${n}`, { needReadReceipt: true, canIncludeExpansion: true })).body as {
+      messageUId: string;
     };
-    for (let round = 0; round < ROUNDS; round++) {
-      const g = `cg${round}`;
-      const joiner = `joiner${round}`;
-      expect2xx('create group', await api.put(`/v1/groups/${g}`, { name: g, memberIds: ['owner', 'member'] }));
-      expect2xx('mute', await api.put(`/v1/conversations/3/${g}/notification`, { muted: true }, { as: 'member' }));
-      const sent = expect2xx(
-        'send',
-        await api.sendText('owner', 3, g, `round ${round}`, { needReadReceipt: true, canIncludeExpansion: true }),
-      ).body as { messageUId: string; seq: number };
-      expect2xx('patch expansion', await api.call('PATCH', `/v1/messages/${sent.messageUId}/expansion`, { set: { k: 'v' } }, { as: 'member' }));
-      expect2xx('receipt', await api.post('/v1/receipts', { messageUIds: [sent.messageUId] }, { as: 'member' }));
-      const counts = expect2xx('receipt counts', await api.get(`/v1/receipts?messageUIds=${sent.messageUId}`, { as: 'owner' }));
-      expect(JSON.stringify(counts.body)).toContain(sent.messageUId);
-      expect2xx('recall', await api.post(`/v1/messages/${sent.messageUId}/recall`, {}, { as: 'owner' }));
-      const packet = expect2xx(
-        'red packet',
-        await api.post('/v1/red-packets', { conversationType: 3, targetId: g, totalAmount: 300, count: 3, mode: 'random', currency: 'CNY' }, { as: 'owner' }),
-      ).body as { redPacketId: string };
-      expect2xx('claim', await api.post(`/v1/red-packets/${packet.redPacketId}/claims`, undefined, { as: 'member' }));
-      expect2xx('get packet', await api.get(`/v1/red-packets/${packet.redPacketId}`, { as: 'member' }));
-      expect2xx('add member', await api.post(`/v1/groups/${g}/members`, { userIds: [joiner] }));
-      expect2xx('joiner sends', await api.sendText(joiner, 3, g, `hello from ${joiner}`));
-      expect2xx('joiner claims', await api.post(`/v1/red-packets/${packet.redPacketId}/claims`, undefined, { as: joiner }));
-      expect2xx('mark read', await api.post(`/v1/conversations/3/${g}/read`, {}, { as: 'member' }));
+    expect2xx('patch expansion', await api.call('PATCH', `/v1/messages/${sent.messageUId}/expansion`, { set: { k: 'v' } }, { as: 'member' }));
+    expect2xx('receipt', await api.post('/v1/receipts', { messageUIds: [sent.messageUId] }, { as: 'member' }));
+    const counts = expect2xx('receipt counts', await api.get(`/v1/receipts?messageUIds=${sent.messageUId}`, { as: 'owner' }));
+    expect(JSON.stringify(counts.body)).toContain(sent.messageUId);
+    expect2xx('recall', await api.post(`/v1/messages/${sent.messageUId}/recall`, {}, { as: 'owner' }));
+    const packet = expect2xx(
+      'red packet',
+      await api.post('/v1/red-packets', { conversationType: 3, targetId: g, totalAmount: 300, count: 3, mode: 'random', currency: 'CNY' }, { as: 'owner' }),
+    ).body as { redPacketId: string };
+    expect2xx('claim', await api.post(`/v1/red-packets/${packet.redPacketId}/claims`, undefined, { as: 'member' }));
+    expect2xx('get packet', await api.get(`/v1/red-packets/${packet.redPacketId}`, { as: 'member' }));
+    expect2xx('add member', await api.post(`/v1/groups/${g}/members`, { userIds: [joiner] }));
+    expect2xx('joiner sends', await api.sendText(joiner, 3, g, `hello from ${joiner}`));
+    expect2xx('joiner claims', await api.post(`/v1/red-packets/${packet.redPacketId}/claims`, undefined, { as: joiner }));
+    expect2xx('mark read', await api.post(`/v1/conversations/3/${g}/read`, {}, { as: 'member' }));
+  }
+
+  it(`runs ${ROUNDS} rounds of group → mute → send → expansion → receipt → counts → recall → red packet → claim → join → send → claim → read, every call 2xx the first time`, async () => {
+    for (let n = 0; n < ROUNDS; n++) await round(n);
+  });
+
+  it('does the same with the stack under load (eight senders flooding other conversations)', async () => {
+    let loading = true;
+    const load = Array.from({ length: 8 }, async (_, i) => {
+      while (loading) await stack.api.sendText(`loader${i}`, 1, 'member', 'load');
+    });
+    try {
+      for (let n = ROUNDS; n < ROUNDS + LOADED_ROUNDS; n++) await round(n);
+    } finally {
+      loading = false;
+      await Promise.all(load);
     }
   });
 

@@ -153,7 +153,7 @@ describe('read receipts e2e', () => {
   it('never moves a position back, even when two devices race', async () => {
     for (let i = 0; i < 6; i++) await send('alice', 3, 'g', `burst ${i}`);
     const last = await send('alice', 3, 'g', 'last of the burst');
-    await eventually(async () => expect((await api.post('/v1/conversations/3/g/read', { seq: last.seq }, { as: 'carol' })).status).not.toBe(422));
+    expect((await api.post('/v1/conversations/3/g/read', { seq: last.seq }, { as: 'carol' })).status).toBe(200);
     const seqs = [last.seq - 6, last.seq - 1, last.seq - 3, last.seq - 5, last.seq - 2, last.seq - 4, last.seq - 1, last.seq - 6];
     const results = await Promise.all(seqs.map((seq) => api.post('/v1/conversations/3/g/read', { seq }, { as: 'bob' })));
     expect(results.every((r) => r.status === 200)).toBe(true);

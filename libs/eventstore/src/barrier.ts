@@ -59,5 +59,5 @@ export class ReadBarrier {
 }
 
 /** The codes a copy that is behind can cause: a barrier, then one more try, before they are believed. */
-export const COPY_MISS_CODES = new Set(['NOT_FOUND', 'RECEIVER_NOT_MEMBER', 'DIRECTED_USER_NOT_MEMBER']);
+export const COPY_MISS_CODES = new Set(['NOT_FOUND', 'RECEIVER_NOT_MEMBER', 'DIRECTED_USER_NOT_MEMBER', 'READ_SEQ_AHEAD']);
 
