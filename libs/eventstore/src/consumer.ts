@@ -110,6 +110,8 @@ export class ProjectionConsumer {
   private present = { after: -1, at: 0 };
   /** Since start, in this process. */
   readonly stats = { parked: 0, gaps: 0, retried: 0, transientFailures: 0 };
+  /** The checkpoint as this leader last committed it: saves reading it back for every batch. */
+  private knownCheckpoint?: number;
 
 
   constructor(private readonly o: ConsumerOptions) {}
@@ -189,6 +191,7 @@ export class ProjectionConsumer {
 
   private async lead(lock: LeaderLock): Promise<void> {
     this.leading = true;
+    this.knownCheckpoint = undefined;
     const ticker = setInterval(() => void this.tick(lock), LEADER_CHECK_MS);
     try {
       while (this.running && this.leading) {
@@ -293,6 +296,7 @@ export class ProjectionConsumer {
         if (!culprit) await this.o.beforeApply?.(pending);
         run = await this.applyRun(pending, culprit, batched);
       } catch (e) {
+        this.knownCheckpoint = undefined;
         if (e instanceof BatchFailed) {
           this.o.logger?.log(`${this.durable}: a batch failed as a set (${describeError(e.failure)}); applying it event by event`);
           batched = false;
@@ -310,6 +314,7 @@ export class ProjectionConsumer {
       culprit = undefined;
       // Only progress ends a streak: a run of early messages alone says nothing about the failure.
       if (run.last !== run.start) this.failures = 0;
+      this.knownCheckpoint = run.last;
       this.advanced(run.last);
       // AckPolicy.All: acking the highest acks everything before it (one ack per batch, not per event).
       if (run.done.length > 0) run.done.reduce((hi, m) => (m.info.streamSequence > hi.info.streamSequence ? m : hi)).ack();
@@ -361,7 +366,11 @@ export class ProjectionConsumer {
   private async applyRun(pending: JsMsg[], culprit: { seq: number; error: string } | undefined, batched: boolean): Promise<RunResult> {
     const { projection } = this.o;
     return this.o.db.transaction().execute(async (trx) => {
-      const start = await this.checkpoint(trx);
+      // The leader's own last commit, unless something may have moved it (then, and for a batch
+      // that looks redelivered, the table says). A stale value cannot apply anything twice: the
+      // compare-and-set at commit refuses it and the batch is retried with the table's value.
+      const known = this.knownCheckpoint;
+      const start = known !== undefined && pending[0].info.streamSequence > known ? known : await this.checkpoint(trx);
       const run: RunResult = { done: [], early: [], rest: [], start, last: start, parked: [] };
       const group: AppliedEvent[] = [];
       let last = start;
@@ -426,6 +435,7 @@ export class ProjectionConsumer {
    * redelivered).
    */
   private async stepOverGap(last: number, firstEarly: number): Promise<boolean> {
+    this.knownCheckpoint = undefined;
     if (this.present.after === last && Date.now() - this.present.at < PRESENT_RECHECK_MS) return false;
     try {
       const query = { seq: last + 1, next_by_subj: '>' };
@@ -457,6 +467,7 @@ export class ProjectionConsumer {
    * begins. Both are recorded as gaps and logged as errors: events may have been lost.
    */
   private async reconcileStream(): Promise<void> {
+    this.knownCheckpoint = undefined;
     const info = await this.o.jsm.streams.info(this.stream);
     const { state, created } = info;
     const place = { projection: this.o.projection.name, stream: this.stream };
