@@ -120,6 +120,22 @@ export class PresenceBoard {
     return seen !== undefined && this.now() - seen <= Math.min(withinMs, LAST_SEEN_KEEP_MS);
   }
 
+  /**
+   * Everyone `recentlyOnline` would say yes to, as a list: the fan-out asks a group's membership
+   * about these users only, so members who are not around cost nothing per message.
+   */
+  recentUsers(withinMs: number): string[] {
+    const now = this.now();
+    const window = Math.min(withinMs, LAST_SEEN_KEEP_MS);
+    const users = new Set<string>();
+    for (const [u, seen] of this.lastSeen) if (now - seen <= window) users.add(u);
+    for (const [id, g] of this.gateways) {
+      if (now - g.seen > PRESENCE_EXPIRY_MS) this.gateways.delete(id);
+      else g.users.forEach((u) => users.add(u));
+    }
+    return [...users];
+  }
+
   /** At most once a minute: drop users not announced for `LAST_SEEN_KEEP_MS`, so the map stays bounded. */
   private prune(now: number): void {
     if (now - this.lastPruned < 60_000) return;

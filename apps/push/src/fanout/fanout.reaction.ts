@@ -32,7 +32,10 @@ export function fanoutReaction(deps: {
     return audience && !tooOld(event, deps.now(), deps.settings.maxAgeMs) ? audience : null;
   };
   const fanOut = async (trx: Kysely<any>, event: EventEnvelope, audience: Audience) => {
-    const users = await resolve(trx, audience);
+    // Only users around now or lately can be delivered to: a group's others are never read. Past
+    // a thousand of them a group's whole membership is the cheaper read.
+    const around = deps.presence.recentUsers(deps.settings.recentMs);
+    const users = await resolve(trx, audience, around.length <= AROUND_LOOKUP_MAX ? around : undefined);
     if ('live' in audience && audience.live) {
       deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)));
       return;
@@ -66,14 +69,16 @@ function tooOld(event: EventEnvelope, now: number, maxAgeMs: number): boolean {
   return now - Date.parse(event.time) > maxAgeMs;
 }
 
-async function resolve(db: Kysely<any>, audience: Audience): Promise<string[]> {
+const AROUND_LOOKUP_MAX = 1000;
+
+async function resolve(db: Kysely<any>, audience: Audience, among: string[] | undefined): Promise<string[]> {
   if ('users' in audience) return unique(audience.users);
-  if ('conversation' in audience) return membersOf(db, audience.conversation);
+  if ('conversation' in audience) return membersOf(db, audience.conversation, among);
   const ref = await db
     .selectFrom('message_refs')
     .select(['conversation_type', 'target_id', 'sender_id', 'directed_user_ids'])
     .where('message_uid', '=', audience.messageOf)
     .executeTakeFirst();
   if (!ref) return unique(audience.fallback);
-  return membersOf(db, { conversationType: ref.conversation_type, targetId: ref.target_id, senderId: ref.sender_id, directedUserIds: ref.directed_user_ids });
+  return membersOf(db, { conversationType: ref.conversation_type, targetId: ref.target_id, senderId: ref.sender_id, directedUserIds: ref.directed_user_ids }, among);
 }

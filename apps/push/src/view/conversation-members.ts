@@ -1,5 +1,5 @@
 import { ConversationType } from '@im/contracts';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 
 /** What decides who is in a conversation: every message and red packet event carries these. */
 export interface ConversationRef {
@@ -14,11 +14,15 @@ export interface ConversationRef {
  * user and the account; group, the current members. A directed message narrows that to the
  * sender and its recipients (who were members when it was sent).
  */
-export async function membersOf(db: Kysely<any>, ref: ConversationRef): Promise<string[]> {
+export async function membersOf(db: Kysely<any>, ref: ConversationRef, among?: string[]): Promise<string[]> {
   const directed = ref.directedUserIds ?? null;
   if (ref.conversationType === ConversationType.GROUP) {
     if (directed) return unique([ref.senderId, ...directed]);
-    const rows = await db.selectFrom('group_members').select('user_id').where('group_id', '=', ref.targetId).execute();
+    // `among`: only these users matter to the caller (those online), so only they are looked up.
+    if (among && among.length === 0) return [];
+    let q = db.selectFrom('group_members').select('user_id').where('group_id', '=', ref.targetId);
+    if (among) q = q.where('user_id', '=', sql<string>`ANY(${among}::text[])`);
+    const rows = await q.execute();
     return rows.map((r) => r.user_id as string);
   }
   const both = unique([ref.senderId, ref.targetId]);
