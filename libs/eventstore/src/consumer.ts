@@ -147,18 +147,39 @@ export class ProjectionConsumer {
    * checkpoint is settled, so one ack per batch does. A durable made by an older version (acked
    * one by one) is made again: the checkpoint in Postgres, not the durable, says where to resume.
    */
-  async ensureConsumer(): Promise<void> {
-    const config = {
+  private durableConfig() {
+    return {
       durable_name: this.durable,
       ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.All,
       ack_wait: 30_000_000_000,
       max_ack_pending: 1024,
     };
+  }
+
+  async ensureConsumer(): Promise<void> {
+    const config = this.durableConfig();
     const info = await this.o.jsm.consumers.info(this.stream, this.durable).catch(() => undefined);
     if (info?.config.ack_policy === AckPolicy.All) return;
     if (info) await this.o.jsm.consumers.delete(this.stream, this.durable);
     await this.o.jsm.consumers.add(this.stream, config);
+  }
+
+  /**
+   * A new leader makes the durable again, starting just after the checkpoint: what the previous
+   * leader had been delivered and not acked (it died, say, with a batch in hand) would otherwise
+   * come back only after ack_wait (30 s), and everything after it would wait as long.
+   */
+  private async takeOverDurable(): Promise<void> {
+    const { rows } = await sql<{ s: number }>`
+      SELECT stream_sequence AS s FROM projection_checkpoints WHERE projection = ${this.o.projection.name} AND stream = ${this.stream}`.execute(this.o.db);
+    if (rows.length === 0) return; // a first start: the durable delivers from the beginning anyway
+    await this.o.jsm.consumers.delete(this.stream, this.durable).catch(() => undefined);
+    await this.o.jsm.consumers.add(this.stream, {
+      ...this.durableConfig(),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Number(rows[0].s) + 1,
+    });
   }
 
   /**
@@ -194,6 +215,7 @@ export class ProjectionConsumer {
     this.knownCheckpoint = undefined;
     const ticker = setInterval(() => void this.tick(lock), LEADER_CHECK_MS);
     try {
+      await this.takeOverDurable().catch((e) => this.o.logger?.warn(`${this.durable}: could not take the durable over (${(e as Error).message})`));
       while (this.running && this.leading) {
         try {
           await this.ensureConsumer();
