@@ -1,6 +1,6 @@
 import { ConversationType, EventData } from '@im/contracts';
 import { Kysely, sql } from 'kysely';
-import { onMessageSent, storedView } from './message-events';
+import { messageRow, onMessageSent, storedView } from './message-events';
 
 type Sent = EventData<'message.sent'>;
 
@@ -32,26 +32,7 @@ async function applyRun(trx: Kysely<any>, run: Sent[]): Promise<void> {
   if (run.length === 1) return onMessageSent(trx, run[0]);
   await ensureDirectMembers(trx, run);
   const countedIndex = await upsertConversations(trx, run);
-  await trx
-    .insertInto('messages')
-    .values(
-      run.map((m, i) => ({
-        conversation_id: m.conversationId,
-        seq: m.seq,
-        message_uid: m.messageUId,
-        conversation_type: m.conversationType,
-        sender_id: m.senderId,
-        object_name: m.objectName,
-        content: JSON.stringify(m.content),
-        sent_time: m.sentTime,
-        need_read_receipt: m.needReadReceipt,
-        can_include_expansion: m.canIncludeExpansion,
-        counted_index: countedIndex[i],
-        is_counted: m.isCounted,
-        directed_user_ids: null,
-      })),
-    )
-    .execute();
+  await trx.insertInto('messages').values(run.map((m, i) => messageRow(m, countedIndex[i]))).execute();
   const counted = run.filter((m) => m.isCounted);
   if (counted.length === 0) return;
   const batch = sql`unnest(${counted.map((m) => m.conversationId)}::text[], ${counted.map((m) => m.senderId)}::text[], ${counted.map((m) => m.seq)}::bigint[]) AS b(c, u, s)`;

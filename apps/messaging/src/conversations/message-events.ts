@@ -39,6 +39,25 @@ export function recallNotice(r: Recalled): { objectName: string; content: Record
   };
 }
 
+/** A stored message's history row; `countedIndex` is the conversation's counted total just after it. */
+export function messageRow(m: Sent, countedIndex: number) {
+  return {
+    conversation_id: m.conversationId,
+    seq: m.seq,
+    message_uid: m.messageUId,
+    conversation_type: m.conversationType,
+    sender_id: m.senderId,
+    object_name: m.objectName,
+    content: JSON.stringify(m.content),
+    sent_time: m.sentTime,
+    need_read_receipt: m.needReadReceipt,
+    can_include_expansion: m.canIncludeExpansion,
+    counted_index: countedIndex,
+    is_counted: m.isCounted,
+    directed_user_ids: m.directedUserIds ?? null,
+  };
+}
+
 export async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
   if (!m.isPersisted || m.seq === null) return;
   await ensureDirectMembers(trx, m);
@@ -54,24 +73,7 @@ export async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
       last_seq = greatest(conversations.last_seq, excluded.last_seq),
       counted_total = conversations.counted_total + ${sharedCount}
     RETURNING counted_total`.execute(trx);
-  await trx
-    .insertInto('messages')
-    .values({
-      conversation_id: m.conversationId,
-      seq: m.seq,
-      message_uid: m.messageUId,
-      conversation_type: m.conversationType,
-      sender_id: m.senderId,
-      object_name: m.objectName,
-      content: JSON.stringify(m.content),
-      sent_time: m.sentTime,
-      need_read_receipt: m.needReadReceipt,
-      can_include_expansion: m.canIncludeExpansion,
-      counted_index: rows[0].counted_total,
-      is_counted: m.isCounted,
-      directed_user_ids: m.directedUserIds ?? null,
-    })
-    .execute();
+  await trx.insertInto('messages').values(messageRow(m, rows[0].counted_total)).execute();
   if (sharedCount) await bumpOwn(trx, m.conversationId, m.senderId, m.seq);
   if (sharedCount) await countReadAhead(trx, m.conversationId, m.seq);
   if (m.directedUserIds) await recordDirected(trx, m, m.directedUserIds);
