@@ -6,14 +6,15 @@
  * error). `npm run parked -- drop <service>:<id>`: forget it.
  */
 import { ServiceName, SERVICES } from '@im/contracts';
-import { commonConfig, CommonConfig, createDb } from '@im/db';
+import { CommonConfig, createDb } from '@im/db';
 import { dropParked, listParked, ParkedEvent, requestRetry } from '@im/eventstore';
+import { commonSpec, readConfig } from '@im/service-kit';
 import { Kysely } from 'kysely';
 
 const USAGE = 'usage: npm run parked -- list [service] | retry <service>:<id> | drop <service>:<id>';
 
 /** The command without the process around it: lines to print and an exit code. */
-export async function parkedCommand(args: string[], config: CommonConfig = commonConfig()): Promise<{ code: number; lines: string[] }> {
+export async function parkedCommand(args: string[], config: CommonConfig = readConfig(commonSpec)): Promise<{ code: number; lines: string[] }> {
   const [verb, arg] = args;
   if (verb === 'list') {
     if (arg !== undefined && !isService(arg)) return { code: 2, lines: [USAGE] };

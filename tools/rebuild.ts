@@ -4,9 +4,9 @@
  * itself; a stopped one does when it starts.
  */
 import { Subjects } from '@im/contracts';
-import { commonConfig, createDb } from '@im/db';
+import { createDb } from '@im/db';
 import { connectNats, rebuildProjection } from '@im/eventstore';
-import { ServiceDefinition } from '@im/service-kit';
+import { commonSpec, readConfig, ServiceDefinition } from '@im/service-kit';
 import { expansionsDefinition } from '../apps/expansions/src/expansions.module';
 import { messagingDefinition } from '../apps/messaging/src/messaging.module';
 import { pushDefinition } from '../apps/push/src/push.module';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const [service, name] = process.argv.slice(2);
   const def = DEFINITIONS[service] ?? usage();
   const projection = def.projections.find((p) => p.name === name) ?? usage();
-  const config = commonConfig();
+  const config = readConfig(commonSpec);
   const db = createDb({ url: config.databaseUrl, schema: def.service });
   const nats = await connectNats(config.natsUrl, 'im-rebuild');
   try {

@@ -15,6 +15,7 @@ import { expansionLifecycleProjection } from './expansions/expansion-lifecycle.p
 import { ExpansionsService } from './expansions/expansions.service';
 import { expansionsRpc } from './expansions.rpc';
 import { messagingViewProjection } from './messaging-view/messaging-view.projection';
+import { ExpansionsEnvSettings, expansionsSettings } from './expansions.settings';
 import { migrations } from './migrations';
 import { claimNoticesProjection } from './red-packets/claim-notices.projection';
 import { DROPPED_NOTICES, DroppedNotices } from './red-packets/dropped-notices';
@@ -29,14 +30,14 @@ export const expansionsDefinition: ServiceDefinition = {
   projections: [messagingViewProjection, expansionLifecycleProjection, packetExpansionProjection],
 };
 
-export interface ExpansionsSettings {
-  expiryScanMs: number;
+export interface ExpansionsSettings extends ExpansionsEnvSettings {
   random: () => number;
 }
 
 @Module({})
 export class ExpansionsModule {
   static register(options: ServiceOptions = {}, settings: Partial<ExpansionsSettings> = {}): DynamicModule {
+    const { expiryScanMs } = expansionsSettings(process.env, settings);
     return {
       module: ExpansionsModule,
       imports: [ServiceKitModule.forService(expansionsDefinition, options)],
@@ -45,7 +46,7 @@ export class ExpansionsModule {
         ExpansionsService,
         RedPacketsService,
         RedPacketExpiryWorker,
-        { provide: EXPIRY_SCAN_MS, useValue: settings.expiryScanMs ?? Number(process.env.RED_PACKET_EXPIRY_SCAN_MS ?? 1000) },
+        { provide: EXPIRY_SCAN_MS, useValue: expiryScanMs },
         { provide: RANDOM, useValue: settings.random ?? cryptoRandom },
         {
           provide: RED_PACKET_MESSENGER,

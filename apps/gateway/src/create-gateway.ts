@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { nestLogLevels } from '@im/service-kit';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
@@ -33,7 +34,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestFastifyA
   // Every string that enters (body, query, path) is checked once, here, before any handler.
   adapter.getInstance().addHook('preValidation', async (req) => assertSafeRequest(req));
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config), adapter, {
-    logger: process.env.LOG_LEVEL === 'silent' ? false : ['log', 'warn', 'error'],
+    logger: nestLogLevels(config.logLevel),
   });
   // Errors Fastify raises before Nest sees the request (bad JSON, oversize body) get the same shape.
   adapter.getInstance().setErrorHandler((error, _req, reply) => {

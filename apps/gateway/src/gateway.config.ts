@@ -1,31 +1,27 @@
-import { commonConfig, CommonConfig } from '@im/db';
+import { commonSpec, ConfigOf, defineConfig, envVar, EnvTypes, readConfig, readSecrets, Secrets } from '@im/service-kit';
 import { Logger } from '@nestjs/common';
 
-export interface GatewayConfig extends CommonConfig {
-  port: number;
-  apiKey: string;
-  tokenSecret: string;
-  tokenTtlSeconds: number;
+/** The gateway's variables, one line each (the README table lists them). */
+export const gatewaySpec = defineConfig({
+  ...commonSpec,
+  port: envVar('PORT', EnvTypes.port(), 3000),
+  host: envVar('HOST', EnvTypes.text(), '0.0.0.0'),
   /** SSE comment lines this often keep idle streams open through proxies. */
-  heartbeatMs: number;
-}
+  heartbeatMs: envVar('STREAM_HEARTBEAT_MS', EnvTypes.positive(), 15_000),
+});
 
-const DEV_API_KEY = 'dev-server-key';
-const DEV_TOKEN_SECRET = 'dev-token-secret-change-me';
-
-/** Development defaults keep `npm run stack` one command; each one used is warned about. */
-export function gatewayConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
-  const logger = new Logger('config');
-  const apiKey = overrides.apiKey ?? env.IM_API_KEY ?? (logger.warn('IM_API_KEY unset: using the development key'), DEV_API_KEY);
-  const tokenSecret =
-    overrides.tokenSecret ?? env.IM_TOKEN_SECRET ?? (logger.warn('IM_TOKEN_SECRET unset: using the development secret'), DEV_TOKEN_SECRET);
-  return {
-    ...commonConfig(env),
-    port: Number(env.PORT ?? 3000),
-    tokenTtlSeconds: 30 * 24 * 3600,
-    heartbeatMs: Number(env.STREAM_HEARTBEAT_MS ?? 15_000),
-    ...overrides,
-    apiKey,
-    tokenSecret,
+export type GatewayConfig = ConfigOf<typeof gatewaySpec> &
+  Secrets & {
+    tokenTtlSeconds: number;
   };
+
+/**
+ * Read once at start. Development defaults keep `npm run stack` one command; each one used is
+ * warned about, and none is accepted with NODE_ENV=production (see `readSecrets`).
+ */
+export function gatewayConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  const values = readConfig(gatewaySpec, env, overrides);
+  const logger = new Logger('config');
+  const secrets = readSecrets(env, overrides, (m) => values.logLevel !== 'silent' && values.logLevel !== 'error' && logger.warn(m));
+  return { tokenTtlSeconds: 30 * 24 * 3600, ...overrides, ...values, ...secrets };
 }

@@ -7,6 +7,6 @@ runMain(async () => {
   const config = gatewayConfig();
   const app = await createGateway(config);
   app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
-  await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
+  await app.listen(config.port, config.host);
   new Logger('gateway').log(`listening on :${config.port}`);
 }, 'gateway');

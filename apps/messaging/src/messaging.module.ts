@@ -15,13 +15,14 @@ export const messagingDefinition: ServiceDefinition = {
 @Module({})
 export class MessagingModule {
   static register(options: ServiceOptions = {}, settings: Partial<MessagingSettings> = {}): DynamicModule {
+    const ownSettings = messagingSettings(process.env, settings);
     return {
       module: MessagingModule,
       imports: [ServiceKitModule.forService(messagingDefinition, options)],
       providers: [
         ServiceRuntime,
         ...MESSAGING_HANDLER_DEPS,
-        { provide: MESSAGING_SETTINGS, useValue: { ...messagingSettings(), ...settings } },
+        { provide: MESSAGING_SETTINGS, useValue: ownSettings },
         { provide: RPC_HANDLERS, useFactory: messagingRpc, inject: [...MESSAGING_HANDLER_DEPS] },
       ],
     };

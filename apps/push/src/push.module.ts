@@ -57,6 +57,7 @@ export class PushModule implements OnApplicationShutdown {
   constructor(@Inject(PUSH_PRESENCE) private readonly presence: PresenceBoard) {}
 
   static register(options: ServiceOptions = {}, settings: Partial<PushSettings> = {}): DynamicModule {
+    const pushConfig = pushSettings(process.env, settings);
     return {
       module: PushModule,
       imports: [ServiceKitModule.forService(pushDefinition, options)],
@@ -66,7 +67,7 @@ export class PushModule implements OnApplicationShutdown {
         NotificationsService,
         PushesQueries,
         PushWorker,
-        { provide: PUSH_SETTINGS, useFactory: () => pushSettings(process.env, settings) },
+        { provide: PUSH_SETTINGS, useValue: pushConfig },
         { provide: PUSH_PRESENCE, useFactory: startPresence, inject: [NATS, SUBJECTS] },
         {
           provide: DELIVERY_PUBLISHER,

@@ -1,66 +1,61 @@
+import { ConfigError, ConfigOf, defineConfig, envVar, EnvTypes, optionalEnvVar, readConfig } from '@im/service-kit';
 import { Logger } from '@nestjs/common';
 import { generateVAPIDKeys } from 'web-push';
 import { VapidKeys } from './pushes/push-transport';
 
 export const PUSH_SETTINGS = Symbol('PUSH_SETTINGS');
 
-export interface PushSettings {
+/** Push's variables, one line each (the README table lists them). */
+export const pushSpec = defineConfig({
   /** How often an idle worker looks for due pushes. */
-  scanMs: number;
+  scanMs: envVar('PUSH_SCAN_MS', EnvTypes.positive(), 200),
   /** Backoff base: a failed push is retried after base, 2 base, 4 base, ... */
-  retryBaseMs: number;
+  retryBaseMs: envVar('PUSH_RETRY_BASE_MS', EnvTypes.positive(), 1000),
   /** Attempts per push before it is recorded as failed. */
-  maxAttempts: number;
-  batchSize: number;
+  maxAttempts: envVar('PUSH_MAX_ATTEMPTS', EnvTypes.int(1), 5),
+  batchSize: envVar('PUSH_BATCH_SIZE', EnvTypes.int(1), 200),
   /** Rounds a worker runs side by side while there is a backlog. */
-  lanes: number;
+  lanes: envVar('PUSH_LANES', EnvTypes.int(1), 2),
   /** Pushes in flight per worker. */
-  concurrency: number;
-  timeoutMs: number;
+  concurrency: envVar('PUSH_CONCURRENCY', EnvTypes.int(1), 64),
+  timeoutMs: envVar('PUSH_TIMEOUT_MS', EnvTypes.positive(), 10_000),
   /** A push in flight longer than this is taken as interrupted (its sender died). */
-  leaseMs: number;
+  leaseMs: envVar('PUSH_LEASE_MS', EnvTypes.positive(), 60_000),
   /** Stored stream deliveries only for users online within this long. */
-  recentMs: number;
-  /** Older messages are not pushed, older events not delivered (a replay after a reset is not news). */
-  pushMaxAgeMs: number;
-  deliveryMaxAgeMs: number;
+  recentMs: envVar('STREAM_RECENT_MS', EnvTypes.positive(), 10 * 60_000),
+  /** Older messages are not pushed (a replay after a reset is not news). */
+  pushMaxAgeMs: envVar('PUSH_MAX_AGE_MS', EnvTypes.positive(), 3600_000),
   /** When set, webhook URLs must match it (keeps users from aiming the service at internal hosts). */
-  webhookUrlPattern: RegExp | null;
-  vapid: VapidKeys;
-}
+  webhookUrlPattern: envVar('PUSH_WEBHOOK_URL_PATTERN', EnvTypes.regex(), null as RegExp | null),
+  /** Unset: a key pair is generated per process (browsers must subscribe again after a restart). */
+  vapidPublicKey: optionalEnvVar('WEBPUSH_VAPID_PUBLIC_KEY', EnvTypes.text()),
+  vapidPrivateKey: optionalEnvVar('WEBPUSH_VAPID_PRIVATE_KEY', EnvTypes.text()),
+  vapidSubject: envVar('WEBPUSH_VAPID_SUBJECT', EnvTypes.url(['mailto:', 'https:']), 'mailto:push@example.invalid'),
+});
 
-const num = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return n;
+type PushVariables = ConfigOf<typeof pushSpec>;
+
+export type PushSettings = Omit<PushVariables, 'vapidPublicKey' | 'vapidPrivateKey' | 'vapidSubject'> & {
+  /** Older events are not delivered to streams. */
+  deliveryMaxAgeMs: number;
+  vapid: VapidKeys;
 };
 
 export function pushSettings(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PushSettings> = {}): PushSettings {
+  const { vapidPublicKey, vapidPrivateKey, vapidSubject, ...values } = readConfig(pushSpec, env, overrides as Partial<PushVariables>);
   return {
-    scanMs: num(env, 'PUSH_SCAN_MS', 200),
-    retryBaseMs: num(env, 'PUSH_RETRY_BASE_MS', 1000),
-    maxAttempts: num(env, 'PUSH_MAX_ATTEMPTS', 5),
-    batchSize: num(env, 'PUSH_BATCH_SIZE', 200),
-    lanes: num(env, 'PUSH_LANES', 2),
-    concurrency: num(env, 'PUSH_CONCURRENCY', 64),
-    timeoutMs: num(env, 'PUSH_TIMEOUT_MS', 10_000),
-    leaseMs: num(env, 'PUSH_LEASE_MS', 60_000),
-    recentMs: num(env, 'STREAM_RECENT_MS', 10 * 60_000),
-    pushMaxAgeMs: num(env, 'PUSH_MAX_AGE_MS', 3600_000),
+    ...values,
     deliveryMaxAgeMs: 24 * 3600_000,
-    webhookUrlPattern: env.PUSH_WEBHOOK_URL_PATTERN ? new RegExp(env.PUSH_WEBHOOK_URL_PATTERN) : null,
-    vapid: overrides.vapid ?? vapidKeys(env),
+    vapid: overrides.vapid ?? vapidKeys(vapidPublicKey, vapidPrivateKey, vapidSubject),
     ...overrides,
   };
 }
 
 /** VAPID keys from config; generated (and warned about) when unset, which breaks subscriptions on restart. */
-function vapidKeys(env: NodeJS.ProcessEnv): VapidKeys {
-  const subject = env.WEBPUSH_VAPID_SUBJECT || 'mailto:push@example.invalid';
-  if (env.WEBPUSH_VAPID_PUBLIC_KEY && env.WEBPUSH_VAPID_PRIVATE_KEY) {
-    return { publicKey: env.WEBPUSH_VAPID_PUBLIC_KEY, privateKey: env.WEBPUSH_VAPID_PRIVATE_KEY, subject };
+function vapidKeys(publicKey: string | undefined, privateKey: string | undefined, subject: string): VapidKeys {
+  if (publicKey && privateKey) return { publicKey, privateKey, subject };
+  if (publicKey || privateKey) {
+    throw new ConfigError(['WEBPUSH_VAPID_PUBLIC_KEY and WEBPUSH_VAPID_PRIVATE_KEY must be set together']);
   }
   new Logger('push').warn('WEBPUSH_VAPID_PUBLIC_KEY / _PRIVATE_KEY unset: generated a key pair for this process; browsers must subscribe again after a restart');
   return { ...generateVAPIDKeys(), subject };

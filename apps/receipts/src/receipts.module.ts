@@ -15,6 +15,7 @@ export const receiptsDefinition: ServiceDefinition = {
 @Module({})
 export class ReceiptsModule {
   static register(options: ServiceOptions = {}, settings: Partial<ReceiptsSettings> = {}): DynamicModule {
+    const ownSettings = receiptsSettings(process.env, settings);
     return {
       module: ReceiptsModule,
       imports: [ServiceKitModule.forService(receiptsDefinition, options)],
@@ -23,7 +24,7 @@ export class ReceiptsModule {
         ServiceRuntime,
         ReceiptFlusher,
         ...RECEIPTS_HANDLER_DEPS,
-        { provide: RECEIPTS_SETTINGS, useValue: { ...receiptsSettings(), ...settings } },
+        { provide: RECEIPTS_SETTINGS, useValue: ownSettings },
         { provide: RPC_HANDLERS, useFactory: receiptsRpc, inject: [...RECEIPTS_HANDLER_DEPS] },
       ],
     };

@@ -1,19 +1,35 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { commonSpec, ConfigError, nestLogLevels, readConfig } from './config';
+
+/** Exit status for a refused configuration (sysexits EX_CONFIG), distinct from a crash. */
+export const EXIT_CONFIG = 78;
+
+/** The logger levels LOG_LEVEL asks for (already validated when the app's config was read). */
+export function loggerLevels(env: NodeJS.ProcessEnv = process.env) {
+  return nestLogLevels(readConfig({ logLevel: commonSpec.logLevel }, env).logLevel);
+}
 
 /** Boots a NATS-only service (no HTTP server of its own) with graceful shutdown on signals. */
 export async function bootService(module: DynamicModule, signals = false): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(module, {
-    logger: process.env.LOG_LEVEL === 'silent' ? false : ['log', 'warn', 'error'],
-  });
+  const app = await NestFactory.createApplicationContext(module, { logger: loggerLevels() });
   if (signals) app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
   await app.init();
   return app;
 }
 
+/**
+ * Runs an entry point. A refused configuration is one line on stderr naming the variables and
+ * exit 78, before anything connects (configs are read when the module is built).
+ */
 export function runMain(start: () => Promise<unknown>, name: string): void {
-  start().catch((e) => {
+  // `start` may throw before it returns a promise (a module's config is read as it is built).
+  Promise.resolve().then(start).catch((e) => {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${name}: ${e.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
     new Logger(name).error(`failed to start: ${(e as Error).stack ?? e}`);
     process.exit(1);
   });

@@ -5,3 +5,4 @@ export * from './service-runtime';
 export * from './tokens';
 export * from './ticker';
 export * from './messaging-directory';
+export * from './config';

@@ -1,7 +1,8 @@
 import { ServiceName } from '@im/contracts';
-import { CommonConfig } from '@im/db';
 import { Projection } from '@im/eventstore';
 import { Migration } from 'kysely';
+import { ConfigOf } from './config';
+import { commonSpec } from './config/common.config';
 import { Clock } from './tokens';
 
 export interface ServiceDefinition {
@@ -11,9 +12,12 @@ export interface ServiceDefinition {
   projections: Projection[];
 }
 
-/** What a test or `main.ts` passes in: the shared config plus optional overrides. */
+/** The config every service reads (`commonSpec`). */
+export type ServiceConfig = ConfigOf<typeof commonSpec>;
+
+/** What a test or `main.ts` passes in: values that replace the environment's, and more. */
 export interface ServiceOptions {
-  config?: Partial<CommonConfig>;
+  config?: Partial<ServiceConfig>;
   clock?: Clock;
   /** Background work (relay, consumers) can be left off, e.g. by a rebuild tool. */
   background?: boolean;

@@ -1,7 +1,8 @@
 import { Subjects } from '@im/contracts';
-import { commonConfig, createDb } from '@im/db';
+import { createDb } from '@im/db';
 import { connectNats } from '@im/eventstore';
 import { DynamicModule, Module } from '@nestjs/common';
+import { commonSpec, readConfig, readSecrets } from './config';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
 import { CLOCK, CONFIG, DB, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } from './tokens';
 
@@ -13,7 +14,11 @@ import { CLOCK, CONFIG, DB, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } fr
 @Module({})
 export class ServiceKitModule {
   static forService(def: ServiceDefinition, options: ServiceOptions = {}): DynamicModule {
-    const config = { ...commonConfig(), ...options.config, options };
+    // Read (and refused) here, when the module is built: before anything connects.
+    const config = { ...readConfig(commonSpec, process.env, options.config), options };
+    // A service holds no secret today, but one deployed with a known or empty secret is refused
+    // like the gateway, so a production stack cannot come up half-configured.
+    readSecrets(process.env);
     return {
       module: ServiceKitModule,
       global: true,

@@ -1,12 +1,12 @@
 import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { bootService, Clock, ServiceOptions } from '@im/service-kit';
 import { createGateway, registeredRoutes } from '../../../apps/gateway/src/create-gateway';
-import { gatewayConfig } from '../../../apps/gateway/src/gateway.config';
+import { GatewayConfig, gatewayConfig } from '../../../apps/gateway/src/gateway.config';
 import { ApiClient } from './http';
 import { TestEnv } from './test-env';
 
 export const TEST_API_KEY = 'test-server-key';
-const TEST_TOKEN_SECRET = 'test-token-secret';
+export const TEST_TOKEN_SECRET = 'test-token-secret';
 
 export type AppName = 'messaging' | 'expansions' | 'receipts' | 'push';
 
@@ -30,11 +30,16 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/**
- * Boots the apps in this process against the env's database and prefix, the gateway on a free
- * port. `only` limits which services run (the gateway always does).
- */
-export async function startStack(env: TestEnv, opts: { only?: AppName[]; clock?: Clock } = {}): Promise<TestStack> {
+export interface StackOptions {
+  /** Which services run (the gateway always does). */
+  only?: AppName[];
+  clock?: Clock;
+  /** Gateway config values instead of the environment's (e.g. `previousTokenSecrets`). */
+  gateway?: Partial<GatewayConfig>;
+}
+
+/** Boots the apps in this process against the env's database and prefix, the gateway on a free port. */
+export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise<TestStack> {
   process.env.LOG_LEVEL ??= 'silent';
   const config = { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, subjectPrefix: env.prefix };
   const serviceOptions: ServiceOptions = { config, clock: opts.clock };
@@ -45,7 +50,7 @@ export async function startStack(env: TestEnv, opts: { only?: AppName[]; clock?:
   const names = opts.only ?? (Object.keys(MODULES) as AppName[]);
   await Promise.all(names.map(startService));
   const gateway = await createGateway(
-    gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0 }),
+    gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0, ...opts.gateway }),
   );
   await gateway.listen(0, '127.0.0.1');
   const url = await gateway.getUrl();

@@ -19,7 +19,11 @@ export function resolveActor(headers: Record<string, string | string[] | undefin
     }
     return { userId: userId ?? null, isServer: true };
   }
-  const claims = verifyUserToken(credential, config.tokenSecret, nowMs);
+  // Rotation: new tokens are signed with the current secret; the previous one still verifies.
+  const claims = [config.tokenSecret, ...config.previousTokenSecrets].reduce<ReturnType<typeof verifyUserToken>>(
+    (found, secret) => found ?? verifyUserToken(credential, secret, nowMs),
+    null,
+  );
   if (!claims) throw Errors.unauthorized('Invalid or expired token');
   return { userId: claims.sub, isServer: false };
 }

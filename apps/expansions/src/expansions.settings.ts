@@ -1,0 +1,13 @@
+import { ConfigOf, defineConfig, envVar, EnvTypes, readConfig } from '@im/service-kit';
+
+/** The expansions service's own knobs, from the environment unless a test passes them in. */
+export const expansionsSpec = defineConfig({
+  /** How often the expiry worker looks for red packets past their expiry. */
+  expiryScanMs: envVar('RED_PACKET_EXPIRY_SCAN_MS', EnvTypes.positive(), 1000),
+});
+
+export type ExpansionsEnvSettings = ConfigOf<typeof expansionsSpec>;
+
+export function expansionsSettings(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ExpansionsEnvSettings> = {}): ExpansionsEnvSettings {
+  return readConfig(expansionsSpec, env, overrides);
+}
