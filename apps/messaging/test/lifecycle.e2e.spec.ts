@@ -35,7 +35,7 @@ describe('message lifecycle e2e', () => {
   describe('recall', () => {
     it('turns the message into a notice, drops it from unread and mention counts, and tells NATS', async () => {
       const kept = await api.sendText('alice', 3, 'g', 'stays');
-      const m = await api.sendText('alice', 3, 'g', '@bob oops', { content: { content: '@bob oops', mentionedInfo: { type: 2, userIdList: ['bob'] } } });
+      const m = await api.sendText('alice', 3, 'g', '@bob oops', { content: { content: '@bob oops', mentionedInfo: { type: 2, userIdList: ['bob'] } }, isMentioned: true });
       await lastSeen('bob', m.body.messageUId);
       const before = await conversation('bob');
       expect(before.mentionedCount).toBe(1);

@@ -54,8 +54,8 @@ describe('messaging e2e', () => {
 
     const g = [
       await api.sendText('alice', 3, 'g1', 'hello group'),
-      await api.sendText('bob', 3, 'g1', '@carol look', { content: { content: '@carol look', mentionedInfo: { type: 2, userIdList: ['carol'] } } }),
-      await api.sendText('carol', 3, 'g1', '@all meeting', { content: { content: '@all meeting', mentionedInfo: { type: 1 } } }),
+      await api.sendText('bob', 3, 'g1', '@carol look', { content: { content: '@carol look', mentionedInfo: { type: 2, userIdList: ['carol'] } }, isMentioned: true }),
+      await api.sendText('carol', 3, 'g1', '@all meeting', { content: { content: '@all meeting', mentionedInfo: { type: 1 } }, isMentioned: true }),
     ];
     expect(g.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(g.map((r) => r.body.seq)).toEqual([1, 2, 3]);
@@ -179,7 +179,7 @@ describe('messaging e2e', () => {
       ['a stranger sending into a group', () => api.sendText('mallory', 3, 'g1', 'let me in'), 404, 'NOT_FOUND'],
       ['an unknown group', () => api.sendText('alice', 3, 'nope', 'x'), 404, 'NOT_FOUND'],
       ['an unknown peer', () => api.sendText('alice', 1, 'ghost', 'x'), 404, 'NOT_FOUND'],
-      ['a mention in a private conversation', () => api.sendText('alice', 1, 'bob', 'x', { content: { content: 'x', mentionedInfo: { type: 1 } } }), 400, 'VALIDATION_FAILED'],
+      ['a mention in a private conversation', () => api.sendText('alice', 1, 'bob', 'x', { content: { content: 'x', mentionedInfo: { type: 1 } }, isMentioned: true }), 400, 'VALIDATION_FAILED'],
       ['no token', () => api.sendText('alice', 1, 'bob', 'x', {}, { anonymous: true }), 401, 'UNAUTHORIZED'],
       ['a forged token', () => api.sendText('alice', 1, 'bob', 'x', {}, { token: 'v1.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OTk5OX0.forged' }), 401, 'UNAUTHORIZED'],
       ['malformed JSON', () => api.post('/v1/messages', undefined, { as: 'alice', raw: '{"conversationType":' }), 400, 'INVALID_JSON'],

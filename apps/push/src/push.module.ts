@@ -48,7 +48,7 @@ function reactions(publisher: DeliveryPublisher, presence: PresenceBoard, subjec
   const now = () => clock.now().getTime();
   return [
     fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
-    pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs }),
+    pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
   ];
 }
 

@@ -25,6 +25,8 @@ export const pushSpec = defineConfig({
   recentMs: envVar('STREAM_RECENT_MS', EnvTypes.positive(), 10 * 60_000),
   /** Older messages are not pushed (a replay after a reset is not news). */
   pushMaxAgeMs: envVar('PUSH_MAX_AGE_MS', EnvTypes.positive(), 3600_000),
+  /** An RC:StreamMsg not yet complete is pushed (with the text so far) this long after its first chunk. */
+  streamPushDelayMs: envVar('PUSH_STREAM_DELAY_MS', EnvTypes.positive(), 3000),
   /** When set, webhook URLs must match it (keeps users from aiming the service at internal hosts). */
   webhookUrlPattern: envVar('PUSH_WEBHOOK_URL_PATTERN', EnvTypes.regex(), null as RegExp | null),
   /** Unset: a key pair is generated per process (browsers must subscribe again after a restart). */

@@ -49,7 +49,7 @@ describe('read receipts e2e', () => {
   it('counts receipts and positions of the members at send time: 3 read, 1 unread, listed exactly', async () => {
     const early = await send('alice', 3, 'g', 'before');
     const m = await send('alice', 3, 'g', 'please read', { needReadReceipt: true });
-    const mention = await send('alice', 3, 'g', '@dave after', { content: { content: '@dave after', mentionedInfo: { type: 2, userIdList: ['dave'] } } });
+    const mention = await send('alice', 3, 'g', '@dave after', { content: { content: '@dave after', mentionedInfo: { type: 2, userIdList: ['dave'] } }, isMentioned: true });
     await known('alice', m.messageUId);
     await api.post('/v1/groups/g/members', { userIds: ['frank'] });
     await eventually(async () => expect((await conversation('dave', 'g'))?.mentionedCount).toBe(1));

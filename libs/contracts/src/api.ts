@@ -27,6 +27,12 @@ export const UpsertGroupBody = z.strictObject({
 
 export const AddMembersBody = z.strictObject({ userIds: z.array(EntityId).min(1).max(1000) });
 
+/**
+ * A push's custom payload stays small: a Web Push payload is at most about 4 KB, and it carries the
+ * title and text as well.
+ */
+export const MAX_PUSH_DATA_BYTES = 1024;
+
 export const SendMessageBody = z.strictObject({
   conversationType: ConversationTypeSchema,
   targetId: EntityId,
@@ -36,7 +42,16 @@ export const SendMessageBody = z.strictObject({
   pushTitle: z.string().max(128).optional(),
   disablePush: z.boolean().optional(),
   disablePushTitle: z.boolean().optional(),
-  isMentioned: z.boolean().optional(),
+  /** The seed's custom push payload: delivered as the push's `data.pushData`, never shown. */
+  pushData: z
+    .string()
+    .refine((d) => Buffer.byteLength(d, 'utf8') <= MAX_PUSH_DATA_BYTES, `pushData is at most ${MAX_PUSH_DATA_BYTES} bytes (UTF-8)`)
+    .optional()
+    .describe(`custom push payload (a string, at most ${MAX_PUSH_DATA_BYTES} bytes): the webhook's and Web Push payload's data.pushData`),
+  isMentioned: z
+    .boolean()
+    .optional()
+    .describe('with the server key, content.mentionedInfo is a mention only with isMentioned: true; with a user token it is one unless isMentioned: false'),
   needReadReceipt: z.boolean().optional(),
   canIncludeExpansion: z.boolean().optional(),
   directedUserIds: z.array(EntityId).min(1).max(1000).optional(),
@@ -56,6 +71,8 @@ export const RecallBody = z.strictObject({
   isDelete: z.boolean().optional(),
   /** With the server key: recall at any time, whoever sent it. */
   isAdmin: z.boolean().optional(),
+  /** Replaces "recalled a message" in the recall's push (group pushes still name the sender). */
+  pushContent: z.string().max(1024).optional(),
 });
 
 export const StreamAppendBody = z.strictObject({

@@ -108,10 +108,10 @@ const builtIns: MessageTypeDefinition[] = [
   { objectName: 'RC:ReferenceMsg', ...STORED_COUNTED, content: ReferenceMsgContent, pushText: theText },
   { objectName: 'RC:CombineMsg', ...STORED_COUNTED, content: CombineMsgContent, pushText: fixed('[Chat History]') },
   { objectName: 'RC:ImgTextMsg', ...STORED_COUNTED, content: ImgTextMsgContent, pushText: fixed('[Rich Content]') },
-  /** The push of a stream is the text so far: at send time, the first chunk. */
+  /** The push of a stream is the text so far: the push service holds it until `complete` or a delay after this first chunk. */
   { objectName: 'RC:StreamMsg', ...STORED_COUNTED, content: StreamMsgContent, pushText: theText },
   { objectName: 'RC:InfoNtf', ...STORED_ONLY, content: InfoNtfContent, pushText: fixed(null) },
-  /** Not pushed unless the sender gives pushContent. */
+  /** Not pushed unless the sender gives pushContent (then pushed though not stored). */
   { objectName: 'RC:CmdMsg', ...NOT_STORED, content: CmdMsgContent, pushText: fixed(null) },
   { objectName: 'RC:RcCmd', ...STORED_ONLY, content: RcCmdContent, pushText: fixed('recalled a message') },
   { objectName: 'RC:ReadNtf', ...NOT_STORED, content: ReadNtfContent, pushText: fixed(null), producedBy: READ_ENDPOINT },

@@ -75,8 +75,13 @@ export interface PushPayload {
     kind: 'message' | 'recall';
     pushId: string;
     senderId: string;
+    /** The message's type (for a recall, the recalled message's). */
     objectName: string;
-    seq: number;
+    /** null for a message that is not stored (a command message with pushContent). */
+    seq: number | null;
+    /** When the message was sent; for a recall, when it was recalled. */
     sentTime: number;
+    /** The send's `pushData` as given, null without one (and in a recall's push). */
+    pushData: string | null;
   };
 }

@@ -49,13 +49,15 @@ export interface Mention {
 }
 
 /**
- * The mention a message carries: only in groups, and only unless the sender said
- * `isMentioned: false` (the seeds' server API flag). Type 2 keeps the listed ids; the caller
- * narrows them to members.
+ * The mention a message carries, only in groups. As in the seeds: a server-key send is a mention
+ * only with `isMentioned: true` (else `mentionedInfo` is ignored, kept in the content as sent); a
+ * user-token send is one when it carries `mentionedInfo`, unless `isMentioned: false`. Type 2
+ * keeps the listed ids; the caller narrows them to members.
  */
-export function mentionOf(type: number, content: Record<string, unknown>, isMentioned: boolean | undefined): Mention | null {
+export function mentionOf(type: number, content: Record<string, unknown>, isMentioned: boolean | undefined, isServer: boolean): Mention | null {
   const info = content.mentionedInfo as MentionedInfo | undefined;
-  if (!info || isMentioned === false) return null;
+  const marked = isServer ? isMentioned === true : isMentioned !== false;
+  if (!info || !marked) return null;
   if (type !== ConversationType.GROUP) {
     throw Errors.validation([{ path: 'content.mentionedInfo', message: 'mentions are only allowed in groups' }], 'mentions are only allowed in groups');
   }

@@ -36,12 +36,18 @@ describe('message rules', () => {
     );
   });
 
-  it('takes mentions in groups only, unless isMentioned is false', () => {
-    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 1 } }, undefined)).toEqual({ type: 1, userIds: [] });
-    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 2, userIdList: ['a', 'a', 'b'] } }, true)).toEqual({ type: 2, userIds: ['a', 'b'] });
-    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 1 } }, false)).toBeNull();
-    expect(mentionOf(3, { content: 'x' }, true)).toBeNull();
-    expect(() => mentionOf(1, { content: 'x', mentionedInfo: { type: 1 } }, undefined)).toThrow(expect.objectContaining({ status: 400 }));
+  it('takes mentions in groups: from a user unless isMentioned is false, from the server key only with isMentioned: true', () => {
+    const all = { content: 'x', mentionedInfo: { type: 1 } };
+    expect(mentionOf(3, all, undefined, false)).toEqual({ type: 1, userIds: [] });
+    expect(mentionOf(3, { content: 'x', mentionedInfo: { type: 2, userIdList: ['a', 'a', 'b'] } }, true, false)).toEqual({ type: 2, userIds: ['a', 'b'] });
+    expect(mentionOf(3, all, false, false)).toBeNull();
+    expect(mentionOf(3, { content: 'x' }, true, false)).toBeNull();
+    expect(mentionOf(3, all, undefined, true)).toBeNull();
+    expect(mentionOf(3, all, false, true)).toBeNull();
+    expect(mentionOf(3, all, true, true)).toEqual({ type: 1, userIds: [] });
+    expect(() => mentionOf(1, all, undefined, false)).toThrow(expect.objectContaining({ status: 400 }));
+    // Ignored mentionedInfo is no mention at all, so nothing to refuse in a private conversation.
+    expect(mentionOf(1, all, undefined, true)).toBeNull();
   });
 });
 

@@ -44,6 +44,7 @@ export class RecallMessageService {
         isAdmin,
         isDelete: body.isDelete ?? false,
         recallTime: now.getTime(),
+        ...(body.pushContent !== undefined ? { pushContent: body.pushContent } : {}),
         ...(m.directed_user_ids ? { directedUserIds: m.directed_user_ids } : {}),
       };
       await appendToStream(trx, `conversation-${m.conversation_id}`, head.version - 1, [newEvent('message.recalled', data)], now);

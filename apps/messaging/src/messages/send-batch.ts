@@ -39,6 +39,7 @@ export function messageSentEvent(s: AcceptedSend, seq: number | null, now: Date)
     mention: s.mention,
     pushContent: body.pushContent,
     pushTitle: body.pushTitle,
+    ...(body.pushData !== undefined ? { pushData: body.pushData } : {}),
     disablePush: body.disablePush ?? false,
     disablePushTitle: body.disablePushTitle ?? false,
     needReadReceipt: body.needReadReceipt ?? false,

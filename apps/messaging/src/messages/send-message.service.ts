@@ -62,7 +62,7 @@ export class SendMessageService {
     const expansion = initialExpansion(body.canIncludeExpansion, body.expansion);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
     if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
-    const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned), directed);
+    const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned, actor.isServer), directed);
 
     const accepted: AcceptedSend = {
       conversationId: conversationId(body.conversationType, senderId, body.targetId),

@@ -13,10 +13,12 @@ export interface ClaimedJob {
   target_id: string;
   sender_id: string;
   object_name: string;
-  seq: string;
+  /** null for a message that is not stored. */
+  seq: string | null;
   sent_time: string;
   title: string | null;
   body: string;
+  push_data: string | null;
   attempts: number;
 }
 
@@ -65,7 +67,7 @@ export async function claimDue(db: Kysely<any>, now: number, leaseUntil: number,
        SELECT push_id FROM push_jobs WHERE status = 'pending' AND due_at <= ${now}
         ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING j.push_id, j.message_uid, j.kind, j.user_id, j.device_id, j.conversation_id, j.conversation_type, j.target_id,
-              j.sender_id, j.object_name, j.seq, j.sent_time, j.title, j.body, j.attempts`.execute(db);
+              j.sender_id, j.object_name, j.seq, j.sent_time, j.title, j.body, j.push_data, j.attempts`.execute(db);
   return rows;
 }
 

@@ -2,6 +2,9 @@ import { BUILT_IN_MESSAGE_TYPES, ConversationType, EventData, MentionedInfo } fr
 
 /** The push rules of a message, pure: who may be pushed, with which title and text. */
 type Sent = EventData<'message.sent'>;
+type Recalled = EventData<'message.recalled'>;
+
+export const STREAM_OBJECT_NAME = 'RC:StreamMsg';
 
 export const RECALL_TEXT = BUILT_IN_MESSAGE_TYPES.get('RC:RcCmd')!.pushText({}) ?? 'recalled a message';
 
@@ -14,9 +17,13 @@ export function defaultText(m: Pick<Sent, 'objectName' | 'content'>, customPushC
   return builtIn ? builtIn.pushText(m.content) : customPushContent;
 }
 
-/** Stored, not status, not opted out: only then is anyone pushed. */
-export function mayPush(m: Pick<Sent, 'isPersisted' | 'isStatus' | 'disablePush' | 'seq'>): boolean {
-  return m.isPersisted && !m.isStatus && !m.disablePush && m.seq !== null;
+/**
+ * Only then is anyone pushed: not a status message, not opted out, not a chatroom. Whether a
+ * message has a text (a stored type's default, the sender's pushContent, a non-stored type only
+ * with one) decides the rest: see pushBody.
+ */
+export function mayPush(m: Pick<Sent, 'isStatus' | 'disablePush' | 'conversationType'>): boolean {
+  return !m.isStatus && !m.disablePush && m.conversationType !== ConversationType.CHATROOM;
 }
 
 export function isMentioned(m: Pick<Sent, 'mention'>, userId: string): boolean {
@@ -35,11 +42,38 @@ export function passesMute(muted: boolean, mentioned: boolean): boolean {
   return !muted || mentioned;
 }
 
-/** `mentionedContent` for the mentioned, else `pushContent`, else the type's default; null = no push. */
-export function pushText(m: Pick<Sent, 'pushContent' | 'content'>, typeText: string | null, mentioned: boolean): string | null {
+export interface PushBody {
+  body: string;
+  /** The type's own text was used (not pushContent nor mentionedContent): a stream's grows with its chunks. */
+  isDefault: boolean;
+}
+
+/**
+ * The text of a push: for the mentioned, their `mentionedContent` exactly as given (the seed: it
+ * overrides every other); else `pushContent`, else the type's default, prefixed "Sender: " in
+ * groups. Null: no text, no push.
+ */
+export function pushBody(m: Pick<Sent, 'pushContent' | 'content' | 'conversationType'>, typeText: string | null, mentioned: boolean, senderName: string): PushBody | null {
   const mentionedContent = mentioned ? (m.content.mentionedInfo as MentionedInfo | undefined)?.mentionedContent : undefined;
-  const text = mentionedContent || m.pushContent || typeText;
-  return text ? text : null;
+  if (mentionedContent) return { body: mentionedContent, isDefault: false };
+  const text = m.pushContent || typeText;
+  if (!text) return null;
+  return { body: withSender(m.conversationType, senderName, text), isDefault: !m.pushContent };
+}
+
+/** The recall's push: its `pushContent`, else "recalled a message", named like any group text. */
+export function recallBody(r: Pick<Recalled, 'conversationType' | 'pushContent'>, senderName: string): string {
+  return withSender(r.conversationType, senderName, r.pushContent || RECALL_TEXT);
+}
+
+/**
+ * A stream still being written is pushed with "the text so far": when it completes, or this long
+ * after its first chunk, whichever comes first. Null: due at once (any other message, or a stream
+ * complete in its first chunk).
+ */
+export function streamDueAt(m: Pick<Sent, 'objectName' | 'content' | 'sentTime'>, delayMs: number): number | null {
+  if (m.objectName !== STREAM_OBJECT_NAME || m.content.complete === true) return null;
+  return m.sentTime + delayMs;
 }
 
 /** Group texts name their sender. */
@@ -67,28 +101,29 @@ export function isPermanent(httpStatus: number | null): boolean {
 /** What the worker knows of a claimed job just before sending it. */
 export interface JobCheck {
   kind: 'message' | 'recall';
-  seq: number;
+  /** null for a message that is not stored (a command with pushContent): nothing to read or recall. */
+  seq: number | null;
   devicePresent: boolean;
   recalled: boolean;
   readSeq: number;
-  /** For a recall: how the push of the message itself ended (or null if there was none). */
+  /** For a recall: how the push of the message itself stands on this device (null if there was none). */
   originalStatus: string | null;
   online: boolean;
 }
 
 /**
  * Checked again just before sending: a message read or recalled meanwhile is not pushed, nor
- * anything to a removed device or a user now on a live stream. A recall waits for the push it
- * takes back to finish, and is dropped if that push never went out.
+ * anything to a removed device or a user now on a live stream. A recall reaches whoever could see
+ * the message, pushed it or not, but waits while that device's push of the message is in flight
+ * so it never arrives first.
  */
 export function recheck(j: JobCheck): { skip: string } | 'postpone' | 'send' {
   if (!j.devicePresent) return { skip: 'device_removed' };
   if (j.kind === 'message') {
     if (j.recalled) return { skip: 'recalled' };
-    if (j.readSeq >= j.seq) return { skip: 'read' };
-  } else {
-    if (j.originalStatus === 'pending' || j.originalStatus === 'sending') return 'postpone';
-    if (j.originalStatus !== 'sent') return { skip: 'original_not_pushed' };
+    if (j.seq !== null && j.readSeq >= j.seq) return { skip: 'read' };
+  } else if (j.originalStatus === 'pending' || j.originalStatus === 'sending') {
+    return 'postpone';
   }
   if (j.online) return { skip: 'online' };
   return 'send';

@@ -1,5 +1,5 @@
 import { EventData } from '@im/contracts';
-import { candidates, defaultText, isMentioned, isPermanent, mayPush, passesMute, pushText, pushTitle, RECALL_TEXT, recheck, retryDelay, withSender } from './push.rules';
+import { candidates, defaultText, isMentioned, isPermanent, mayPush, passesMute, pushBody, pushTitle, RECALL_TEXT, recallBody, recheck, retryDelay, streamDueAt, withSender } from './push.rules';
 
 type Sent = EventData<'message.sent'>;
 
@@ -25,11 +25,18 @@ const sent = (over: Partial<Sent> = {}): Sent => ({
 });
 
 describe('push rules', () => {
-  it('pushes stored messages only, unless disabled', () => {
+  it('pushes any message but status ones and chatrooms, unless disabled (its text decides the rest)', () => {
     expect(mayPush(sent())).toBe(true);
-    expect(mayPush(sent({ isPersisted: false, seq: null }))).toBe(false);
-    expect(mayPush(sent({ isStatus: true }))).toBe(false);
+    expect(mayPush(sent({ isPersisted: false, seq: null, objectName: 'RC:CmdMsg', pushContent: 'ring' }))).toBe(true);
+    expect(mayPush(sent({ isStatus: true, isPersisted: false, seq: null, pushContent: 'typing' }))).toBe(false);
     expect(mayPush(sent({ disablePush: true }))).toBe(false);
+    expect(mayPush(sent({ conversationType: 4 }))).toBe(false);
+  });
+
+  it('pushes a command only with pushContent', () => {
+    const cmd = sent({ objectName: 'RC:CmdMsg', content: { name: 'ring', data: '' }, isPersisted: false, seq: null });
+    expect(pushBody(cmd, defaultText(cmd, null), false, 'Ann')).toBeNull();
+    expect(pushBody({ ...cmd, pushContent: 'Incoming call' }, defaultText(cmd, null), false, 'Ann')).toEqual({ body: 'Ann: Incoming call', isDefault: false });
   });
 
   it('takes the default text from the catalogue, or the custom type', () => {
@@ -42,12 +49,27 @@ describe('push rules', () => {
     expect(RECALL_TEXT).toBe('recalled a message');
   });
 
-  it('prefers mentionedContent (for the mentioned), then pushContent, then the default', () => {
+  it('pushes mentionedContent to the mentioned exactly as given, else pushContent, else the default, "Sender: " first in groups', () => {
     const m = sent({ content: { content: 'hi', mentionedInfo: { type: 2, userIdList: ['bob'], mentionedContent: '@bob look' } }, pushContent: 'custom' });
-    expect(pushText(m, 'hi', true)).toBe('@bob look');
-    expect(pushText(m, 'hi', false)).toBe('custom');
-    expect(pushText(sent(), 'hello', false)).toBe('hello');
-    expect(pushText(sent({ objectName: 'RC:InfoNtf' }), null, false)).toBeNull();
+    expect(pushBody(m, 'hi', true, 'Ann')).toEqual({ body: '@bob look', isDefault: false });
+    expect(pushBody(m, 'hi', false, 'Ann')).toEqual({ body: 'Ann: custom', isDefault: false });
+    expect(pushBody(sent(), 'hello', false, 'Ann')).toEqual({ body: 'Ann: hello', isDefault: true });
+    expect(pushBody(sent({ conversationType: 1 }), 'hello', false, 'Ann')).toEqual({ body: 'hello', isDefault: true });
+    expect(pushBody(sent({ content: { content: 'hi', mentionedInfo: { type: 1 } } }), 'hi', true, 'Ann')).toEqual({ body: 'Ann: hi', isDefault: true });
+    expect(pushBody(sent({ objectName: 'RC:InfoNtf' }), null, false, 'Ann')).toBeNull();
+  });
+
+  it('pushes a recall as "recalled a message" or its pushContent', () => {
+    expect(recallBody({ conversationType: 1 }, 'Ann')).toBe('recalled a message');
+    expect(recallBody({ conversationType: 3 }, 'Ann')).toBe('Ann: recalled a message');
+    expect(recallBody({ conversationType: 3, pushContent: 'took it back' }, 'Ann')).toBe('Ann: took it back');
+  });
+
+  it('holds an unfinished stream until its delay after the first chunk; anything else is due at once', () => {
+    const stream = sent({ objectName: 'RC:StreamMsg', content: { content: 'Once', complete: false }, sentTime: 1000 });
+    expect(streamDueAt(stream, 3000)).toBe(4000);
+    expect(streamDueAt({ ...stream, content: { content: 'All', complete: true } }, 3000)).toBeNull();
+    expect(streamDueAt(sent(), 3000)).toBeNull();
   });
 
   it('knows who is mentioned, and lets a mention through a mute', () => {
@@ -96,11 +118,15 @@ describe('push rules', () => {
       expect(recheck({ ...base, devicePresent: false })).toEqual({ skip: 'device_removed' });
       expect(recheck({ ...base, online: true })).toEqual({ skip: 'online' });
     });
-    it('sends a recall only after its message was pushed', () => {
+    it('sends a recall whether or not its message was pushed, never before that push is done', () => {
       const recall = { ...base, kind: 'recall' as const, recalled: true, readSeq: 9 };
       expect(recheck({ ...recall, originalStatus: 'sent' })).toBe('send');
+      expect(recheck({ ...recall, originalStatus: null })).toBe('send');
+      expect(recheck({ ...recall, originalStatus: 'skipped' })).toBe('send');
       expect(recheck({ ...recall, originalStatus: 'sending' })).toBe('postpone');
-      expect(recheck({ ...recall, originalStatus: 'failed' })).toEqual({ skip: 'original_not_pushed' });
+      expect(recheck({ ...recall, originalStatus: 'pending' })).toBe('postpone');
+      expect(recheck({ ...recall, originalStatus: 'sent', online: true })).toEqual({ skip: 'online' });
     });
+    it('has nothing to read in a message that is not stored', () => expect(recheck({ ...base, seq: null, readSeq: 99 })).toBe('send'));
   });
 });

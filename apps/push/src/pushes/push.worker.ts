@@ -79,7 +79,7 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const ctx = context.get(String(job.push_id))!;
       const verdict = recheck({
         kind: job.kind,
-        seq: Number(job.seq),
+        seq: job.seq === null ? null : Number(job.seq),
         devicePresent: ctx.platform !== null,
         recalled: ctx.recalled,
         readSeq: Number(ctx.read_seq),
@@ -128,12 +128,13 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
     return { pushId: String(job.push_id), attempts: job.attempts, status, reason, badge: null, dueAt: null, attempt: null, ...extra };
   }
 
-  /** One messaging call per message (it waits until that message is counted), one for recalls. */
+  /** One messaging call per stored message (it waits until that message is counted), one for the rest (recalls, commands). */
   private async badgesFor(jobs: ClaimedJob[]): Promise<Map<string, number>> {
     const groups = new Map<string, { after?: { conversationId: string; seq: number }; users: string[] }>();
     for (const j of jobs) {
-      const key = j.kind === 'message' ? `${j.conversation_id}\u0000${j.seq}` : 'recall';
-      const g = groups.get(key) ?? { after: j.kind === 'message' ? { conversationId: j.conversation_id, seq: Number(j.seq) } : undefined, users: [] };
+      const counted = j.kind === 'message' && j.seq !== null;
+      const key = counted ? `${j.conversation_id}\u0000${j.seq}` : 'uncounted';
+      const g = groups.get(key) ?? { after: counted ? { conversationId: j.conversation_id, seq: Number(j.seq) } : undefined, users: [] };
       g.users.push(j.user_id);
       groups.set(key, g);
     }
@@ -158,8 +159,9 @@ function payloadOf(job: ClaimedJob, badge: number): PushPayload {
       pushId: String(job.push_id),
       senderId: job.sender_id,
       objectName: job.object_name,
-      seq: Number(job.seq),
+      seq: job.seq === null ? null : Number(job.seq),
       sentTime: Number(job.sent_time),
+      pushData: job.push_data,
     },
   };
 }

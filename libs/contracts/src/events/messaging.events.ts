@@ -24,6 +24,7 @@ export const MessageSentData = z.object({
   mention: MentionSummary.nullable(),
   pushContent: z.string().optional(),
   pushTitle: z.string().optional(),
+  pushData: z.string().optional().describe("the send's custom push payload, carried as the push's data.pushData"),
   disablePush: z.boolean(),
   disablePushTitle: z.boolean(),
   needReadReceipt: z.boolean(),
@@ -44,6 +45,7 @@ export const MessageRecalledData = z.object({
   isAdmin: z.boolean(),
   isDelete: z.boolean(),
   recallTime: z.number().int(),
+  pushContent: z.string().optional().describe('replaces "recalled a message" in the recall push'),
   directedUserIds: z.array(EntityId).optional(),
 });
 
