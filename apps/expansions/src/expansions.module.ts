@@ -1,5 +1,5 @@
 import { Subjects } from '@im/contracts';
-import { Nats, RpcClient } from '@im/eventstore';
+import { composeProjections, Nats, RpcClient } from '@im/eventstore';
 import {
   EXTRA_PROJECTIONS,
   NATS,
@@ -27,7 +27,10 @@ import { cryptoRandom, RANDOM, RED_PACKET_MESSENGER, RedPacketsService } from '.
 export const expansionsDefinition: ServiceDefinition = {
   service: 'expansions',
   migrations,
-  projections: [messagingViewProjection, expansionLifecycleProjection, packetExpansionProjection],
+  // The messaging view and the lifecycle reaction share one consumer (one delivery and one
+  // commit per batch of messaging's events); re-applying the lifecycle changes nothing, so a
+  // rebuild of message_refs may replay it.
+  projections: [composeProjections(messagingViewProjection.name, [messagingViewProjection, expansionLifecycleProjection]), packetExpansionProjection],
 };
 
 export interface ExpansionsSettings extends ExpansionsEnvSettings {

@@ -1,5 +1,5 @@
 import { Subjects } from '@im/contracts';
-import { Nats, RpcClient } from '@im/eventstore';
+import { composeProjections, Nats, RpcClient } from '@im/eventstore';
 import { ensureDeliveryStream, PresenceBoard } from '@im/realtime';
 import {
   Clock,
@@ -26,7 +26,7 @@ import { pushPlannerReaction } from './pushes/push-planner.reaction';
 import { PushTransport } from './pushes/push-transport';
 import { PUSH_BADGES, PUSH_PRESENCE, PUSH_TRANSPORT, PushWorker } from './pushes/push.worker';
 import { PushesQueries } from './pushes/pushes.queries';
-import { pushViewProjection } from './view/push-view.projection';
+import { PUSH_VIEW, pushViewProjection } from './view/push-view.projection';
 
 export const pushDefinition: ServiceDefinition = {
   service: 'push',
@@ -44,11 +44,20 @@ async function startPresence(nats: Nats, subjects: Subjects): Promise<PresenceBo
   return board;
 }
 
-function reactions(publisher: DeliveryPublisher, presence: PresenceBoard, subjects: Subjects, settings: PushSettings, clock: Clock) {
+/**
+ * One consumer per stream for all of push: the view, then the planner and the fan-out reading
+ * it, in one transaction per batch. It takes the view's place (same name and checkpoint), so
+ * `npm run rebuild -- push push_view` still rebuilds the view alone; the reactions skip what a
+ * rebuild replays (both drop events older than their max age).
+ */
+function pushConsumer(publisher: DeliveryPublisher, presence: PresenceBoard, subjects: Subjects, settings: PushSettings, clock: Clock) {
   const now = () => clock.now().getTime();
   return [
-    fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
-    pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
+    composeProjections(PUSH_VIEW, [
+      pushViewProjection,
+      pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
+      fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
+    ]),
   ];
 }
 
@@ -79,7 +88,7 @@ export class PushModule implements OnApplicationShutdown {
         },
         { provide: PUSH_TRANSPORT, useFactory: (s: PushSettings) => new PushTransport(s.vapid, s.timeoutMs, s.concurrency), inject: [PUSH_SETTINGS] },
         { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(new RpcClient(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
-        { provide: EXTRA_PROJECTIONS, useFactory: reactions, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
+        { provide: EXTRA_PROJECTIONS, useFactory: pushConsumer, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
         { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries] },
       ],
     };

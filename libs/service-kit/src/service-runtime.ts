@@ -58,8 +58,14 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     return this.def.service;
   }
 
+  /**
+   * What the consumers feed. An extra projection (built with the module's dependencies) may take
+   * the place of a definition's projection of the same name: a composition of it with reactions
+   * (composeProjections), fed through its checkpoint.
+   */
   private get projections(): Projection[] {
-    return [...this.def.projections, ...(this.extra ?? [])];
+    const extra = this.extra ?? [];
+    return [...this.def.projections.filter((p) => !extra.some((e) => e.name === p.name)), ...extra];
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,9 +1,8 @@
 import { EventEnvelope, Subjects } from '@im/contracts';
-import { AppliedEvent, ApplyMeta, Projection } from '@im/eventstore';
+import { Projection } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Kysely } from 'kysely';
 import { membersOf, unique } from '../view/conversation-members';
-import { waitForView } from '../view/wait-for-view';
 import { Audience, audienceOf } from './audience';
 import { DeliveryPublisher } from './delivery-publisher';
 
@@ -15,6 +14,9 @@ export interface FanoutSettings {
 }
 
 /**
+ * Applied after the push view and the push planner, in the same transaction (push.module.ts
+ * composes them), so a message is never fanned out before the membership it follows.
+ *
  * The real-time stream's fan-out, as a reaction (not rebuildable: it publishes). For each event a
  * user may see, one delivery per recipient that has been online recently, in the order of the
  * source stream: an event's deliveries are all stored before the next event's are published.
@@ -26,7 +28,6 @@ export function fanoutReaction(deps: {
   settings: FanoutSettings;
   now: () => number;
 }): Projection {
-  const messagingStream = deps.subjects.stream('messaging');
   const deliverable = (event: EventEnvelope) => {
     const audience = audienceOf(event);
     return audience && !tooOld(event, deps.now(), deps.settings.maxAgeMs) ? audience : null;
@@ -46,21 +47,10 @@ export function fanoutReaction(deps: {
     name: 'fanout',
     sources: ['messaging', 'expansions', 'receipts', 'push'],
     tables: [],
-    async apply(trx, event, meta: ApplyMeta) {
+    // Event by event (no applyBatch): each event's deliveries are stored before the next's.
+    async apply(trx, event) {
       const audience = deliverable(event);
-      if (!audience) return;
-      if (meta.stream === messagingStream) await waitForView(trx, meta);
-      await fanOut(trx, event, audience);
-    },
-    /** One wait for the view per batch: reaching the last event's place covers the ones before it. */
-    async applyBatch(trx, events: AppliedEvent[]) {
-      const todo = events.flatMap((e) => {
-        const audience = deliverable(e.event);
-        return audience ? [{ ...e, audience }] : [];
-      });
-      const last = todo.filter((e) => e.meta.stream === messagingStream).at(-1);
-      if (last) await waitForView(trx, last.meta);
-      for (const e of todo) await fanOut(trx, e.event, e.audience);
+      if (audience) await fanOut(trx, event, audience);
     },
   };
 }

@@ -3,7 +3,6 @@ import { Projection, runsOf } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Kysely } from 'kysely';
 import { targetFor } from '../view/conversation-members';
-import { waitForView } from '../view/wait-for-view';
 import { customPushContent, DeviceRow, devicesOf, namesOf } from './planner-lookups';
 import { planRecall, planStreamChunk } from './push-followups';
 import { candidates, defaultText, isMentioned, mayPush, passesMute, pushBody, pushTitle, streamDueAt } from './push.rules';
@@ -24,6 +23,9 @@ const INSERT_CHUNK = 1000;
 const MATTERS = new Set(['message.sent', 'message.recalled', 'message.stream.appended']);
 
 /**
+ * Applied after the push view, in the same transaction (push.module.ts composes them), so the
+ * members and devices it reads are those of the event's place in the stream or later.
+ *
  * Turns messaging's events into push jobs (the outbox the worker drains): one row per message
  * per device, decided when the message arrives, since "no live stream" means at that moment.
  * The unique key on (message, kind, user, device) makes a redelivered event plan nothing twice.
@@ -41,16 +43,10 @@ export function pushPlannerReaction(deps: PlannerDeps): Projection {
     sources: ['messaging'],
     tables: [],
     async apply(trx, event, meta) {
-      if (!MATTERS.has(event.type)) return;
-      await waitForView(trx, meta);
-      await plan(trx, event, meta);
+      if (MATTERS.has(event.type)) await plan(trx, event, meta);
     },
-    /** One wait for the view per batch: reaching the last event's place covers the ones before it. */
     async applyBatch(trx, events) {
-      const last = events.filter((e) => MATTERS.has(e.event.type)).at(-1);
-      if (!last) return;
-      await waitForView(trx, last.meta);
-      await planRuns(trx, events);
+      if (events.some((e) => MATTERS.has(e.event.type))) await planRuns(trx, events);
     },
   };
 }

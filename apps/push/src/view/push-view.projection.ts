@@ -8,8 +8,8 @@ type Sent = EventData<'message.sent'>;
 /**
  * What push knows of the other services, rebuildable from their logs: group members, user and
  * group names, custom types' push texts, stored messages (recipients, recall state) and read
- * positions. The fan-out and push reactions wait for this view on messaging's stream, so a
- * message is never fanned out before the membership it follows.
+ * positions. The fan-out and push reactions are applied after it in the same transaction
+ * (push.module.ts), so a message is never fanned out before the membership it follows.
  */
 export const PUSH_VIEW = 'push_view';
 
