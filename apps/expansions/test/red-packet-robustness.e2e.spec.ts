@@ -87,10 +87,10 @@ describe('red packets accept the world as it is (e2e)', () => {
     const seen = updates.length;
     const attempts: Array<[unknown, string | undefined, string | undefined]> = [];
     for (const k of PACKET_KEYS) {
-      attempts.push([{ set: { [k]: 'hacked' } }, 'c1', undefined], [{ remove: [k] }, 'c1', undefined], [{ set: { [k]: 'x' } }, undefined, token]);
+      attempts.push([{ set: { [k]: 'hacked' } }, 'c1', undefined], [{ remove: [k] }, 'c1', undefined], [{ set: { [k]: 'x' } }, undefined, token], [{ remove: [k] }, undefined, token]);
       attempts.push([{ remove: [k] }, undefined, undefined], [{ set: { mine: '1', [k]: 'x' } }, 'c2', undefined]);
     }
-    attempts.push([{ clear: true }, 'c1', undefined], [{ clear: true, set: { mine: '1' } }, undefined, undefined]);
+    attempts.push([{ clear: true }, 'c1', undefined], [{ clear: true }, undefined, token], [{ clear: true, set: { mine: '1' } }, undefined, undefined]);
     for (const [body, as, tok] of attempts) {
       const r = await api.call('PATCH', `/v1/messages/${p.messageUId}/expansion`, body, tok ? { token: tok } : as ? { as } : {});
       expect({ body, status: r.status, code: r.body.error?.code }).toEqual({ body, status: 422, code: 'RESERVED_EXPANSION_KEY' });

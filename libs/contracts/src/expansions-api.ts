@@ -36,6 +36,10 @@ export const PatchExpansionBody = z
   });
 export type PatchExpansionBody = z.infer<typeof PatchExpansionBody>;
 
+/** The message type a red packet is sent as, and the expansion keys on it that belong to the packet. */
+export const RED_PACKET_TYPE = 'app:red_packet';
+export const RED_PACKET_KEYS: readonly string[] = ['open', 'count', 'amount', 'claimed', 'status'];
+
 /** Red packets: amounts are integers in minor units. */
 export const MAX_RED_PACKET_AMOUNT = 1_000_000_000_000;
 export const MAX_RED_PACKET_SHARES = 10_000;

@@ -1,9 +1,10 @@
-import { Actor, AppError } from '@im/contracts';
+import { Actor, AppError, RED_PACKET_TYPE } from '@im/contracts';
 import { RpcClient } from '@im/eventstore';
 import { packetExpansion } from './red-packet.decider';
 import { RedPacketRow } from './red-packet.repository';
 
-export const RED_PACKET_TYPE = 'app:red_packet';
+/** In the contracts: messaging refuses the packet's keys on this type from anyone but this flow. */
+export { RED_PACKET_TYPE };
 
 /**
  * Talks to messaging for the red packet flow: registers `app:red_packet` (stored, counted) and
@@ -21,6 +22,7 @@ export class RedPacketMessenger {
     const sent = await this.rpc.call('messaging', 'messages.send', {
       actor,
       idempotencyKey: `redpacket:${p.id}`,
+      sentFor: 'red-packet',
       body: {
         conversationType: p.conversationType as 1 | 3,
         targetId: p.targetId,

@@ -31,6 +31,9 @@ export class RedPacketsService {
   ) {}
 
   async create({ actor, idempotencyKey, body }: RpcParsed<'expansions', 'redpackets.create'>): Promise<RpcReply<'expansions', 'redpackets.create'>> {
+    // The app server takes the payment, then creates the packet as the payer; a user token could
+    // otherwise mint money it never paid (the payment id is the app server's, not checked here).
+    if (!actor.isServer) throw Errors.forbidden('red packets are created by the app server (server key, X-User-Id: the payer) after it took the payment');
     const senderId = actingUser(actor);
     const receiverIds = body.receiverIds ? [...new Set(body.receiverIds)] : undefined;
     assertCreatable({ ...body, senderId, receiverIds });

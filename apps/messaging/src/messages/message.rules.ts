@@ -10,6 +10,8 @@ import {
   MAX_KEYS_PER_MESSAGE,
   MentionedInfo,
   MessageTypeDefinition,
+  RED_PACKET_KEYS,
+  RED_PACKET_TYPE,
   SUPPORTED_CONVERSATION_TYPES,
 } from '@im/contracts';
 
@@ -134,6 +136,17 @@ export function assertMayRecall(
   if (nowMs - message.sentTime > windowMs) {
     throw Errors.unprocessable('RECALL_WINDOW_PASSED', `messages can be recalled within ${Math.round(windowMs / 1000)} s of sending`);
   }
+}
+
+/**
+ * A red packet's keys on an `app:red_packet` message are the packet's state: only the red packet
+ * flow (the expansions service, `sentFor: 'red-packet'`) writes them, never a sender, or anyone
+ * could post a packet that shows itself claimed, or open, for everyone.
+ */
+export function assertNoPacketKeys(objectName: string, expansion: Record<string, string> | undefined, sentFor: 'red-packet' | undefined): void {
+  if (objectName !== RED_PACKET_TYPE || sentFor === 'red-packet' || !expansion) return;
+  const taken = Object.keys(expansion).filter((k) => RED_PACKET_KEYS.includes(k));
+  if (taken.length > 0) throw Errors.reservedExpansionKey(taken, 'red packet');
 }
 
 /** An initial expansion needs an extensible message and stays within the per-message key and size limits. */

@@ -1,5 +1,5 @@
 import { BUILT_IN_MESSAGE_TYPES } from '@im/contracts';
-import { actingUser, assertMaySend, assertSupportedConversation, mentionOf, validateContent } from './message.rules';
+import { actingUser, assertMaySend, assertNoPacketKeys, assertSupportedConversation, mentionOf, validateContent } from './message.rules';
 import { newMessageUId } from './message-uid';
 
 const txt = BUILT_IN_MESSAGE_TYPES.get('RC:TxtMsg')!;
@@ -62,5 +62,20 @@ describe('messageUId', () => {
   it('differs between messages of the same millisecond', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newMessageUId(1_700_000_000_000)));
     expect(ids.size).toBe(1000);
+  });
+});
+
+describe("a red packet's keys on a sender's message", () => {
+  it('are refused on app:red_packet unless the red packet flow sends it', () => {
+    expect(() => assertNoPacketKeys('app:red_packet', { status: 'claimed', mine: '1' }, undefined)).toThrow(
+      expect.objectContaining({ code: 'RESERVED_EXPANSION_KEY', status: 422, details: { keys: ['status'], owner: 'red packet' } }),
+    );
+    expect(() => assertNoPacketKeys('app:red_packet', { open: 'false', status: 'unclaimed' }, 'red-packet')).not.toThrow();
+  });
+
+  it('leave other keys and other types alone', () => {
+    expect(() => assertNoPacketKeys('app:red_packet', { mine: '1' }, undefined)).not.toThrow();
+    expect(() => assertNoPacketKeys('app:red_packet', undefined, undefined)).not.toThrow();
+    expect(() => assertNoPacketKeys('RC:TxtMsg', { status: 'x' }, undefined)).not.toThrow();
   });
 });

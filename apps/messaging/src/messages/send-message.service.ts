@@ -17,6 +17,7 @@ import { AcceptedSend, writeSends } from './send-batch';
 import {
   actingUser,
   assertMaySend,
+  assertNoPacketKeys,
   assertSendable,
   assertSupportedConversation,
   directedRecipients,
@@ -50,7 +51,7 @@ export class SendMessageService {
   private readonly commits: GroupCommit<AcceptedSend, SendMessageResult>;
   private readonly users: ExistingUsers;
 
-  async send({ actor, idempotencyKey, body }: SendRequest): Promise<SendMessageResult> {
+  async send({ actor, idempotencyKey, body, sentFor }: SendRequest): Promise<SendMessageResult> {
     const senderId = actingUser(actor);
     assertSupportedConversation(body.conversationType);
     assertMaySend(actor, body.conversationType, senderId, body.targetId);
@@ -60,6 +61,7 @@ export class SendMessageService {
     const stream = streamStart(body.objectName, content);
     const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
     const expansion = initialExpansion(body.canIncludeExpansion, body.expansion);
+    assertNoPacketKeys(body.objectName, expansion, sentFor);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
     if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
     const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned, actor.isServer), directed);

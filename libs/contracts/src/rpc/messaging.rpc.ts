@@ -73,7 +73,16 @@ export const MESSAGING_RPC = {
   'groups.upsert': z.strictObject({ actor: Actor, groupId: EntityId, body: UpsertGroupBody }),
   'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
   'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
-  'messages.send': z.strictObject({ actor: Actor, idempotencyKey: IdempotencyKey, body: SendMessageBody }),
+  'messages.send': z.strictObject({
+    actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    body: SendMessageBody,
+    /**
+     * Set by the expansions service only, when it sends a red packet's own message: then, and only
+     * then, the expansion may carry the packet's keys (`RED_PACKET_KEYS`). The gateway never sets it.
+     */
+    sentFor: z.literal('red-packet').optional(),
+  }),
   'messages.recall': z.strictObject({ actor: Actor, messageUId: MessageUId, body: RecallBody }),
   'messages.stream': z.strictObject({ actor: Actor, messageUId: MessageUId, body: StreamAppendBody }),
   'message-types.register': z.strictObject({ actor: Actor, objectName: z.string(), body: RegisterMessageTypeBody }),
