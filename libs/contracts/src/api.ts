@@ -22,7 +22,8 @@ export const BatchUpsertUsersBody = z.strictObject({
 
 export const UpsertGroupBody = z.strictObject({
   name: z.string().min(1).max(128),
-  memberIds: z.array(EntityId).max(10_000).default([]),
+  /** The full member list; absent, the members stay as they are (a rename never empties a group). */
+  memberIds: z.array(EntityId).max(10_000).optional(),
 });
 
 export const AddMembersBody = z.strictObject({ userIds: z.array(EntityId).min(1).max(1000) });
@@ -88,6 +89,7 @@ export const HistoryQuery = z.strictObject({
 });
 
 /** `cursor` is the opaque `nextCursor` of the previous page. */
+/** The conversation list: 1 to 500 per page, 100 by default. */
 export const ConversationListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(200).optional(),

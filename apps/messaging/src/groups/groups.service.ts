@@ -15,12 +15,14 @@ export class GroupsService {
   ) {}
 
   async upsert({ groupId, body }: RpcParsed<'messaging', 'groups.upsert'>): Promise<RpcReply<'messaging', 'groups.upsert'>> {
-    const memberIds = [...new Set(body.memberIds)];
-    await assertUsersExist(this.db, memberIds);
+    const wanted = body.memberIds === undefined ? undefined : [...new Set(body.memberIds)];
+    if (wanted) await assertUsersExist(this.db, wanted);
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now();
       const before = await trx.selectFrom('groups').select('name').where('group_id', '=', groupId).forUpdate().executeTakeFirst();
       const current = before ? await this.members(trx, groupId) : [];
+      // Without memberIds the PUT is a rename (or a creation with nobody): the members stay.
+      const memberIds = wanted ?? current;
       const { added, removed } = membershipDiff(current, memberIds);
       const events: NewEvent[] = [];
       if (before?.name !== body.name) {
