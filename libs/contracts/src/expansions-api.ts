@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Errors } from './errors';
 import { ConversationTypeSchema, EntityId } from './ids';
 
 /** Message expansion limits (seed: red packet use case; RongCloud's message expansion). */
@@ -13,6 +14,15 @@ export const MAX_KEYS_PER_MESSAGE = 300;
  * together with the message. Measured after the change; a change past it is refused whole.
  */
 export const MAX_EXPANSION_BYTES = 64 * 1024;
+
+/**
+ * At most 20 keys set per call with a user token, 100 with the server key: a PATCH and the
+ * expansion sent with the message alike, refused whole with the same code.
+ */
+export function assertKeysPerCall(keyCount: number, isServer: boolean): void {
+  const limit = isServer ? MAX_KEYS_PER_CALL_SERVER : MAX_KEYS_PER_CALL_USER;
+  if (keyCount > limit) throw Errors.unprocessable('TOO_MANY_KEYS_PER_CALL', `at most ${limit} keys can be set per call`, { limit });
+}
 
 /** The serialized size of an expansion, as `MAX_EXPANSION_BYTES` counts it. */
 export function expansionBytes(entries: Iterable<readonly [string, string]>): number {
@@ -45,13 +55,16 @@ export const MAX_RED_PACKET_AMOUNT = 1_000_000_000_000;
 export const MAX_RED_PACKET_SHARES = 10_000;
 export const DEFAULT_RED_PACKET_TTL_SECONDS = 24 * 3600;
 
+/** Money, coins or points (the seed): any short code, echoed exactly as given. */
+export const RED_PACKET_CURRENCY = /^[A-Za-z0-9_]{1,16}$/;
+
 export const CreateRedPacketBody = z.strictObject({
   conversationType: ConversationTypeSchema,
   targetId: EntityId,
   totalAmount: z.number().int().min(1).max(MAX_RED_PACKET_AMOUNT),
   count: z.number().int().min(1).max(MAX_RED_PACKET_SHARES),
   mode: z.enum(['random', 'fixed']),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'currency is an ISO 4217 code such as CNY'),
+  currency: z.string().regex(RED_PACKET_CURRENCY, 'currency is a code of 1-16 characters A-Z a-z 0-9 _ (CNY, POINTS, coins)'),
   greeting: z.string().max(128).optional(),
   receiverIds: z.array(EntityId).min(1).max(MAX_RED_PACKET_SHARES).optional(),
   expiresInSeconds: z.number().int().min(1).max(DEFAULT_RED_PACKET_TTL_SECONDS).optional(),

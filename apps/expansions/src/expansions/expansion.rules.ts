@@ -1,4 +1,4 @@
-import { AppError, Errors, expansionBytes, MAX_EXPANSION_BYTES, MAX_KEYS_PER_CALL_SERVER, MAX_KEYS_PER_CALL_USER, MAX_KEYS_PER_MESSAGE, PatchExpansionBody } from '@im/contracts';
+import { AppError, assertKeysPerCall, Errors, expansionBytes, MAX_EXPANSION_BYTES, MAX_KEYS_PER_MESSAGE, PatchExpansionBody } from '@im/contracts';
 
 /** The stored state of one key. */
 export interface KeyState {
@@ -22,10 +22,7 @@ export interface ExpansionPlan {
  */
 export function planPatch(current: Map<string, KeyState>, patch: PatchExpansionBody, isServer: boolean): ExpansionPlan {
   const set = patch.set ?? {};
-  const perCall = isServer ? MAX_KEYS_PER_CALL_SERVER : MAX_KEYS_PER_CALL_USER;
-  if (Object.keys(set).length > perCall) {
-    throw Errors.unprocessable('TOO_MANY_KEYS_PER_CALL', `at most ${perCall} keys can be set per call`, { limit: perCall });
-  }
+  assertKeysPerCall(Object.keys(set).length, isServer);
   const stale = Object.entries(patch.expectedVersions ?? {}).filter(([k, v]) => (current.get(k)?.version ?? 0) !== v);
   if (stale.length > 0) {
     const currentValues = Object.fromEntries(stale.map(([k]) => [k, toEntry(current.get(k))]));

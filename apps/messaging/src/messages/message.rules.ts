@@ -1,6 +1,7 @@
 import {
   Actor,
   AppError,
+  assertKeysPerCall,
   ConversationType,
   Errors,
   issuesOf,
@@ -149,12 +150,20 @@ export function assertNoPacketKeys(objectName: string, expansion: Record<string,
   if (taken.length > 0) throw Errors.reservedExpansionKey(taken, 'red packet');
 }
 
-/** An initial expansion needs an extensible message and stays within the per-message key and size limits. */
-export function initialExpansion(canIncludeExpansion: boolean | undefined, expansion: Record<string, string> | undefined): Record<string, string> | undefined {
+/**
+ * An initial expansion needs an extensible message and stays within the limits of a PATCH: keys
+ * per call (20 with a user token, 100 with the server key), keys per message, total size.
+ */
+export function initialExpansion(
+  canIncludeExpansion: boolean | undefined,
+  expansion: Record<string, string> | undefined,
+  isServer: boolean,
+): Record<string, string> | undefined {
   if (!expansion) return undefined;
   if (!canIncludeExpansion) {
     throw Errors.unprocessable('EXPANSION_NOT_ALLOWED', 'an expansion needs canIncludeExpansion: true');
   }
+  assertKeysPerCall(Object.keys(expansion).length, isServer);
   if (Object.keys(expansion).length > MAX_KEYS_PER_MESSAGE) {
     throw Errors.unprocessable('EXPANSION_KEY_LIMIT', `a message carries at most ${MAX_KEYS_PER_MESSAGE} expansion keys`);
   }

@@ -60,7 +60,7 @@ export class SendMessageService {
     assertSendable(type);
     const stream = streamStart(body.objectName, content);
     const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
-    const expansion = initialExpansion(body.canIncludeExpansion, body.expansion);
+    const expansion = initialExpansion(body.canIncludeExpansion, body.expansion, actor.isServer);
     assertNoPacketKeys(body.objectName, expansion, sentFor);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
     if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
