@@ -22,19 +22,25 @@ export function storedView(m: Sent): StoredView {
   };
 }
 
-/** What a recalled message shows in history: RC:RcCmd's fields in place of the original. */
-export function recallNotice(r: Recalled): { objectName: string; content: Record<string, unknown> } {
+/**
+ * What a recalled message shows in history: an RC:RcCmd with the seed's content fields, named
+ * exactly as the seed names them (`SentTime` is the original's sent time; `ChannelId` is empty
+ * outside ultra groups), then who recalled it, when, and what it was.
+ */
+export function recallNotice(r: Recalled, sentTime: number): { objectName: string; content: Record<string, unknown> } {
   return {
     objectName: 'RC:RcCmd',
     content: {
-      messageUId: r.messageUId,
-      conversationType: r.conversationType,
-      targetId: r.targetId,
-      operatorId: r.operatorId,
-      originalObjectName: r.objectName,
+      MessageUId: r.messageUId,
+      TargetId: r.targetId,
+      ChannelId: '',
+      SentTime: sentTime,
+      ConversationType: r.conversationType,
       isAdmin: r.isAdmin,
       isDelete: r.isDelete,
+      operatorId: r.operatorId,
       recallTime: r.recallTime,
+      originalObjectName: r.objectName,
     },
   };
 }
@@ -158,9 +164,9 @@ async function recordMention(trx: Kysely<any>, m: Sent): Promise<void> {
  */
 export async function onMessageRecalled(trx: Kysely<any>, r: Recalled): Promise<void> {
   const where = { conversation_id: r.conversationId, seq: r.seq };
-  const original = await trx.selectFrom('messages').select(['is_counted', 'directed_user_ids']).where('conversation_id', '=', where.conversation_id).where('seq', '=', where.seq).executeTakeFirst();
+  const original = await trx.selectFrom('messages').select(['is_counted', 'directed_user_ids', 'sent_time']).where('conversation_id', '=', where.conversation_id).where('seq', '=', where.seq).executeTakeFirst();
   if (!original) return;
-  const notice = recallNotice(r);
+  const notice = recallNotice(r, Number(original.sent_time));
   if (r.isDelete) {
     await trx.deleteFrom('messages').where('conversation_id', '=', where.conversation_id).where('seq', '=', where.seq).execute();
   } else {
