@@ -4,7 +4,6 @@ import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { isGroupMember } from '../groups/groups.service';
-import { missingUsers } from '../users/users.service';
 import { actingUser, assertSupportedConversation } from '../messages/message.rules';
 import { decodeListCursor, encodeListCursor, pageOf } from './conversation-pages';
 
@@ -139,13 +138,16 @@ export class ConversationsQueries {
     return { messages: items, hasMore: more, nextBefore: more ? items[items.length - 1].seq : null };
   }
 
-  /** The conversation id the caller may read, or one 404 for "no such thing" and "not yours". */
+  /**
+   * The conversation id the caller may read. A group: one 404 for "no such group" and "not
+   * yours". A private or system conversation is the caller's own whoever the other side is: with
+   * an unknown id it is as empty as with a known stranger, so the answer never tells which ids exist.
+   */
   private async visibleConversation(type: number, userId: string, targetId: string): Promise<string> {
     if (type === ConversationType.GROUP) {
       if (!(await isGroupMember(this.db, targetId, userId))) throw Errors.notFound('conversation');
       return conversationId(type, userId, targetId);
     }
-    if ((await missingUsers(this.db, [userId, targetId])).length > 0) throw Errors.notFound('conversation');
     // A system conversation is named by the account (the target, as the user sees it) and the user.
     return type === ConversationType.SYSTEM ? conversationId(type, targetId, userId) : conversationId(type, userId, targetId);
   }
