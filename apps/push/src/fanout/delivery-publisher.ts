@@ -20,7 +20,8 @@ interface Pending {
 
 /**
  * Writes what the gateways read. Stored deliveries go into the delivery stream on the user's
- * subject, the original envelope unchanged, with message id `<event id>:<user>`, so a batch that
+ * subject, the envelope as that user sees it (the original, but for a private conversation's
+ * target named from the recipient's side), with message id `<event id>:<user>`, so a batch that
  * is redelivered (and published again) is deduplicated by the stream. Live-only events (status
  * messages) go out on core NATS and are never stored.
  *
@@ -40,12 +41,15 @@ export class DeliveryPublisher {
     private readonly subjects: Subjects,
   ) {}
 
-  /** Resolves once the stream has stored every delivery, so the next event's land after them. */
-  async deliver(event: EventEnvelope, userIds: string[]): Promise<void> {
+  /**
+   * Resolves once the stream has stored every delivery, so the next event's land after them.
+   * `seenBy` gives the envelope as each user sees it (see seen-by.ts); by default the event itself.
+   */
+  async deliver(event: EventEnvelope, userIds: string[], seenBy: (userId: string) => EventEnvelope = () => event): Promise<void> {
     if (userIds.length === 0) return;
     this.listen();
     const id = this.nextId++;
-    const payload = new TextEncoder().encode(JSON.stringify(event));
+    const payloadOf = encoderFor(seenBy);
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(id, new Error(`delivery of ${event.id} not acknowledged within ${ACK_TIMEOUT_MS} ms`)), ACK_TIMEOUT_MS);
       this.pending.set(id, { left: userIds.length, resolve, reject, timer });
@@ -53,14 +57,14 @@ export class DeliveryPublisher {
     for (const u of userIds) {
       const h = headers();
       h.set('Nats-Msg-Id', `${event.id}:${u}`);
-      this.nats.nc.publish(this.subjects.deliver(u), payload, { headers: h, reply: `${this.inbox}.${id}` });
+      this.nats.nc.publish(this.subjects.deliver(u), payloadOf(u), { headers: h, reply: `${this.inbox}.${id}` });
     }
     return done;
   }
 
-  live(event: EventEnvelope, userIds: string[]): void {
-    const payload = JSON.stringify(event);
-    for (const u of userIds) this.nats.nc.publish(this.subjects.live(u), payload);
+  live(event: EventEnvelope, userIds: string[], seenBy: (userId: string) => EventEnvelope = () => event): void {
+    const payloadOf = encoderFor(seenBy);
+    for (const u of userIds) this.nats.nc.publish(this.subjects.live(u), payloadOf(u));
   }
 
   close(): void {
@@ -89,4 +93,15 @@ export class DeliveryPublisher {
     if (error) p.reject(error);
     else p.resolve();
   }
+}
+
+/** Encodes each distinct envelope once: a group message is one payload for every member. */
+function encoderFor(seenBy: (userId: string) => EventEnvelope): (userId: string) => Uint8Array {
+  const encoded = new Map<EventEnvelope, Uint8Array>();
+  return (userId) => {
+    const envelope = seenBy(userId);
+    let bytes = encoded.get(envelope);
+    if (!bytes) encoded.set(envelope, (bytes = new TextEncoder().encode(JSON.stringify(envelope))));
+    return bytes;
+  };
 }

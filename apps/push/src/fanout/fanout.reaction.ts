@@ -5,6 +5,7 @@ import { Kysely } from 'kysely';
 import { membersOf, unique } from '../view/conversation-members';
 import { Audience, audienceOf } from './audience';
 import { DeliveryPublisher } from './delivery-publisher';
+import { envelopeSeenBy } from './seen-by';
 
 export interface FanoutSettings {
   /** Only users online within this long get stored deliveries; the rest resync through history. */
@@ -37,11 +38,12 @@ export function fanoutReaction(deps: {
     // a thousand of them a group's whole membership is the cheaper read.
     const around = deps.presence.recentUsers(deps.settings.recentMs);
     const users = await resolve(trx, audience, around.length <= AROUND_LOOKUP_MAX ? around : undefined);
+    const seenBy = envelopeSeenBy(event);
     if ('live' in audience && audience.live) {
-      deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)));
+      deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)), seenBy);
       return;
     }
-    await deps.publisher.deliver(event, users.filter((u) => deps.presence.recentlyOnline(u, deps.settings.recentMs)));
+    await deps.publisher.deliver(event, users.filter((u) => deps.presence.recentlyOnline(u, deps.settings.recentMs)), seenBy);
   };
   return {
     name: 'fanout',
