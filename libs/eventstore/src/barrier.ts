@@ -44,6 +44,28 @@ export class ReadBarrier {
     return this.consumers().length > 0;
   }
 
+  private inFlight?: Promise<void>;
+  private queued?: Promise<void>;
+
+  /**
+   * `sync`, shared by callers at once: at most one in flight and one queued. The one in flight
+   * may have asked the owners before a newcomer arrived, so newcomers wait for the next one,
+   * which starts after them; a storm of commands costs two owner round trips at a time, not one each.
+   */
+  syncShared(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.sync().finally(() => (this.inFlight = undefined));
+      return this.inFlight;
+    }
+    this.queued ??= this.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.syncShared();
+      });
+    return this.queued;
+  }
+
   async sync(waitMs = BARRIER_WAIT_MS): Promise<void> {
     const until = Date.now() + waitMs;
     const bySource = new Map<ServiceName, ProjectionConsumer[]>();

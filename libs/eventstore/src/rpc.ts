@@ -100,7 +100,7 @@ export class RpcServer<S extends ServiceName> {
       assertSafeInput(payload, '');
       const synced = consistent && barrier?.active ? await barrier.sync().then(() => true) : false;
       try {
-        return { ok: true, result: await handle(payload) };
+        return { ok: true, result: await handlerBarrier.run(barrier, () => handle(payload)) };
       } catch (e) {
         if (synced || !barrier?.active || !(e instanceof AppError) || !COPY_MISS_CODES.has(e.code)) throw e;
         await barrier.sync();
@@ -166,6 +166,20 @@ function consistentHeaders() {
  * one request: the gateway runs a writer's reads inside `{ consistent: true }`.
  */
 export const rpcContext = new AsyncLocalStorage<{ consistent?: boolean }>();
+
+/** The barrier of the request a handler is answering (see `catchUpWithOwners`). */
+const handlerBarrier = new AsyncLocalStorage<ReadBarrier | undefined>();
+
+/**
+ * For a command that a copy behind would wrongly let through (a member removed a moment ago
+ * claiming a red packet): waits until this service's copies have what their owners had committed,
+ * so every write answered before this command counts. Shared between concurrent callers
+ * (`ReadBarrier.syncShared`); outside an RPC handler, or without copies, it returns at once.
+ */
+export async function catchUpWithOwners(): Promise<void> {
+  const barrier = handlerBarrier.getStore();
+  if (barrier?.active) await barrier.syncShared();
+}
 
 /** Calls a service method and returns its result, or throws its named error. */
 export class RpcClient {
