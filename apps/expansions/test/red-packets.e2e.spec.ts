@@ -126,7 +126,7 @@ describe('red packets e2e', () => {
       [{ conversationType: 3, targetId: 'g10', totalAmount: 2, count: 3 }, 422, 'AMOUNT_TOO_SMALL'],
       [{ conversationType: 3, targetId: 'g10', totalAmount: 10, count: 1, receiverIds: ['stranger'] }, 422, 'RECEIVER_NOT_MEMBER'],
       [{ conversationType: 3, targetId: 'g10', totalAmount: 1.5, count: 1 }, 400, 'VALIDATION_FAILED'],
-      [{ conversationType: 3, targetId: 'g10', totalAmount: 10, count: 1, currency: 'yuan' }, 400, 'VALIDATION_FAILED'],
+      [{ conversationType: 3, targetId: 'g10', totalAmount: 10, count: 1, currency: 'yuan-fen' }, 400, 'VALIDATION_FAILED'],
       [{ conversationType: 3, targetId: 'nope', totalAmount: 10, count: 1 }, 404, 'NOT_FOUND'],
     ];
     for (const [body, status, code] of cases) {
