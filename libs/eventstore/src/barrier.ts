@@ -44,32 +44,38 @@ export class ReadBarrier {
     return this.consumers().length > 0;
   }
 
-  private inFlight?: Promise<void>;
-  private queued?: Promise<void>;
+  private readonly shared = new Map<ServiceName, { inFlight?: Promise<void>; queued?: Promise<void> }>();
 
   /**
-   * `sync`, shared by callers at once: at most one in flight and one queued. The one in flight
-   * may have asked the owners before a newcomer arrived, so newcomers wait for the next one,
-   * which starts after them; a storm of commands costs two owner round trips at a time, not one each.
+   * `sync` of the copies of one owner's log, shared by callers at once: at most one in flight and
+   * one queued. The one in flight may have asked the owner before a newcomer arrived, so
+   * newcomers wait for the next one, which starts after them; a storm of commands costs two
+   * owner round trips at a time, not one each.
    */
-  syncShared(): Promise<void> {
-    if (!this.inFlight) {
-      this.inFlight = this.sync().finally(() => (this.inFlight = undefined));
-      return this.inFlight;
+  syncShared(source: ServiceName): Promise<void> {
+    let slot = this.shared.get(source);
+    if (!slot) this.shared.set(source, (slot = {}));
+    const s = slot;
+    if (!s.inFlight) {
+      s.inFlight = this.sync(BARRIER_WAIT_MS, source).finally(() => (s.inFlight = undefined));
+      return s.inFlight;
     }
-    this.queued ??= this.inFlight
+    s.queued ??= s.inFlight
       .catch(() => undefined)
       .then(() => {
-        this.queued = undefined;
-        return this.syncShared();
+        s.queued = undefined;
+        return this.syncShared(source);
       });
-    return this.queued;
+    return s.queued;
   }
 
-  async sync(waitMs = BARRIER_WAIT_MS): Promise<void> {
+  /** `only`: the copies of that owner's log alone (the others may be far behind for reasons of their own). */
+  async sync(waitMs = BARRIER_WAIT_MS, only?: ServiceName): Promise<void> {
     const until = Date.now() + waitMs;
     const bySource = new Map<ServiceName, ProjectionConsumer[]>();
-    for (const c of this.consumers()) bySource.set(c.source, [...(bySource.get(c.source) ?? []), c]);
+    for (const c of this.consumers()) {
+      if (only === undefined || c.source === only) bySource.set(c.source, [...(bySource.get(c.source) ?? []), c]);
+    }
     await Promise.all(
       [...bySource].map(async ([source, consumers]) => {
         // An owner that does not answer cannot have anything newer to wait for: go on as things are.

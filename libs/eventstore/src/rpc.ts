@@ -172,13 +172,13 @@ const handlerBarrier = new AsyncLocalStorage<ReadBarrier | undefined>();
 
 /**
  * For a command that a copy behind would wrongly let through (a member removed a moment ago
- * claiming a red packet): waits until this service's copies have what their owners had committed,
- * so every write answered before this command counts. Shared between concurrent callers
- * (`ReadBarrier.syncShared`); outside an RPC handler, or without copies, it returns at once.
+ * claiming a red packet): waits until this service's copies of `owner`'s log have what it had
+ * committed, so every write it answered before this command counts. Shared between concurrent
+ * callers (`ReadBarrier.syncShared`); outside an RPC handler, or without copies, it returns at once.
  */
-export async function catchUpWithOwners(): Promise<void> {
+export async function catchUpWithOwner(owner: ServiceName): Promise<void> {
   const barrier = handlerBarrier.getStore();
-  if (barrier?.active) await barrier.syncShared();
+  if (barrier?.active) await barrier.syncShared(owner);
 }
 
 /** Calls a service method and returns its result, or throws its named error. */

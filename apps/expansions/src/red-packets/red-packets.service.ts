@@ -1,5 +1,5 @@
 import { actingUser, AppError, conversationId, ConversationType, DEFAULT_RED_PACKET_TTL_SECONDS, Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
-import { appendToStream, catchUpWithOwners } from '@im/eventstore';
+import { appendToStream, catchUpWithOwner } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Transaction } from 'kysely';
@@ -48,7 +48,7 @@ export class RedPacketsService {
     const seen = await loadPacket(this.db, redPacketId);
     // A member removed before this claim was asked must not claim: our copy of the membership
     // has to have the removal first (a refusal is retried after the barrier anyway; a yes is not).
-    if (seen?.conversationType === ConversationType.GROUP) await catchUpWithOwners();
+    if (seen?.conversationType === ConversationType.GROUP) await catchUpWithOwner('messaging');
     if (!seen || !(await canSee(this.db, packetRef(seen), userId))) throw Errors.notFound('red packet');
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now().getTime();
