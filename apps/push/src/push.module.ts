@@ -13,6 +13,7 @@ import {
   ServiceRuntime,
   SUBJECTS,
 } from '@im/service-kit';
+import { AddressPolicy, OutboundClient } from '@im/outbound';
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DevicesService } from './devices/devices.service';
 import { DeliveryPublisher } from './fanout/delivery-publisher';
@@ -20,7 +21,7 @@ import { fanoutReaction } from './fanout/fanout.reaction';
 import { migrations } from './migrations';
 import { NotificationsService } from './notifications/notifications.service';
 import { pushRpc } from './push.rpc';
-import { PUSH_SETTINGS, PushSettings, pushSettings } from './push.settings';
+import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings, pushSettings } from './push.settings';
 import { Badges } from './pushes/badges';
 import { pushPlannerReaction } from './pushes/push-planner.reaction';
 import { PushTransport } from './pushes/push-transport';
@@ -61,6 +62,17 @@ function pushConsumer(publisher: DeliveryPublisher, presence: PresenceBoard, sub
   ];
 }
 
+/** One engine for registration checks and sending, so both apply the same policy. */
+function outboundClient(s: PushSettings): OutboundClient {
+  return new OutboundClient({
+    policy: new AddressPolicy(s.allowedNetworks, 'PUSH_ALLOWED_NETWORKS'),
+    deadlineMs: s.timeoutMs,
+    maxResponseBytes: s.maxResponseBytes,
+    perHostConcurrency: s.perHostConcurrency,
+    concurrency: s.concurrency,
+  });
+}
+
 @Module({})
 export class PushModule implements OnApplicationShutdown {
   constructor(@Inject(PUSH_PRESENCE) private readonly presence: PresenceBoard) {}
@@ -86,7 +98,12 @@ export class PushModule implements OnApplicationShutdown {
           },
           inject: [NATS, SUBJECTS],
         },
-        { provide: PUSH_TRANSPORT, useFactory: (s: PushSettings) => new PushTransport(s.vapid, s.timeoutMs, s.concurrency), inject: [PUSH_SETTINGS] },
+        { provide: PUSH_OUTBOUND, useFactory: outboundClient, inject: [PUSH_SETTINGS] },
+        {
+          provide: PUSH_TRANSPORT,
+          useFactory: (s: PushSettings, outbound: OutboundClient, clock: Clock) => new PushTransport(s.vapid, outbound, () => clock.now().getTime()),
+          inject: [PUSH_SETTINGS, PUSH_OUTBOUND, CLOCK],
+        },
         { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(new RpcClient(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
         { provide: EXTRA_PROJECTIONS, useFactory: pushConsumer, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
         { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries] },

@@ -1,9 +1,24 @@
 import { ConfigError, ConfigOf, defineConfig, envVar, EnvTypes, optionalEnvVar, readConfig } from '@im/service-kit';
+import { parseNetworkList } from '@im/outbound';
 import { Logger } from '@nestjs/common';
 import { generateVAPIDKeys } from 'web-push';
+import { z } from 'zod';
 import { VapidKeys } from './pushes/push-transport';
 
 export const PUSH_SETTINGS = Symbol('PUSH_SETTINGS');
+/** The outbound engine (`@im/outbound`) every request to a device goes through. */
+export const PUSH_OUTBOUND = Symbol('PUSH_OUTBOUND');
+
+/** Comma-separated CIDRs (`10.0.0.0/8,fd00::/8`), each checked. */
+const networks = () =>
+  z.string().transform((s, ctx) => {
+    try {
+      return parseNetworkList(s, 'network');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `must be comma-separated networks in CIDR notation (${(e as Error).message})` });
+      return z.NEVER;
+    }
+  });
 
 /** Push's variables, one line each (the README table lists them). */
 export const pushSpec = defineConfig({
@@ -16,9 +31,16 @@ export const pushSpec = defineConfig({
   batchSize: envVar('PUSH_BATCH_SIZE', EnvTypes.int(1), 200),
   /** Rounds a worker runs side by side while there is a backlog. */
   lanes: envVar('PUSH_LANES', EnvTypes.int(1), 2),
-  /** Pushes in flight per worker. */
-  concurrency: envVar('PUSH_CONCURRENCY', EnvTypes.int(1), 64),
+  /** Pushes in flight per process (all lanes). */
+  concurrency: envVar('PUSH_CONCURRENCY', EnvTypes.int(1), 128),
+  /** Pushes in flight per receiving origin, so one slow receiver cannot hold the others up. */
+  perHostConcurrency: envVar('PUSH_PER_HOST_CONCURRENCY', EnvTypes.int(1), 8),
+  /** The whole request, from waiting for a slot to the last byte of the answer (not an idle timeout). */
   timeoutMs: envVar('PUSH_TIMEOUT_MS', EnvTypes.positive(), 10_000),
+  /** Bytes of a receiver's answer read; the rest is not. */
+  maxResponseBytes: envVar('PUSH_MAX_RESPONSE_BYTES', EnvTypes.int(1), 64 * 1024),
+  /** Networks outbound requests may reach although private or loopback (self-hosted receivers, tests). */
+  allowedNetworks: envVar('PUSH_ALLOWED_NETWORKS', networks(), [] as string[]),
   /** A push in flight longer than this is taken as interrupted (its sender died). */
   leaseMs: envVar('PUSH_LEASE_MS', EnvTypes.positive(), 60_000),
   /** Stored stream deliveries only for users online within this long. */
@@ -27,7 +49,7 @@ export const pushSpec = defineConfig({
   pushMaxAgeMs: envVar('PUSH_MAX_AGE_MS', EnvTypes.positive(), 3600_000),
   /** An RC:StreamMsg not yet complete is pushed (with the text so far) this long after its first chunk. */
   streamPushDelayMs: envVar('PUSH_STREAM_DELAY_MS', EnvTypes.positive(), 3000),
-  /** When set, webhook URLs must match it (keeps users from aiming the service at internal hosts). */
+  /** When set, webhook URLs must also match it (on top of the address policy). */
   webhookUrlPattern: envVar('PUSH_WEBHOOK_URL_PATTERN', EnvTypes.regex(), null as RegExp | null),
   /** Unset: a key pair is generated per process (browsers must subscribe again after a restart). */
   vapidPublicKey: optionalEnvVar('WEBPUSH_VAPID_PUBLIC_KEY', EnvTypes.text()),

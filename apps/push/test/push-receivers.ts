@@ -1,5 +1,5 @@
 import { createDecipheriv, createECDH, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
 /** What a local receiver got: the raw body, its headers, and when. */
@@ -18,6 +18,7 @@ export class Receivers {
   readonly received: Received[] = [];
   private readonly scripts = new Map<string, number[]>();
   private readonly counts = new Map<string, number>();
+  private readonly responders = new Map<string, (res: ServerResponse) => void>();
   private server?: Server;
   onRequest?: (r: Received) => Promise<void>;
 
@@ -32,7 +33,8 @@ export class Receivers {
         this.counts.set(r.path, n + 1);
         const script = this.scripts.get(r.path) ?? [200];
         const status = script[Math.min(n, script.length - 1)];
-        void (this.onRequest?.(r) ?? Promise.resolve()).finally(() => res.writeHead(status).end());
+        const respond = this.responders.get(r.path) ?? ((out: ServerResponse) => out.writeHead(status).end());
+        void (this.onRequest?.(r) ?? Promise.resolve()).finally(() => respond(res));
       });
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
@@ -43,20 +45,70 @@ export class Receivers {
     this.scripts.set(path, statuses);
   }
 
+  /** Answers requests to `path` with `respond` instead of a scripted status (see `trickle`, `flood`). */
+  answer(path: string, respond: (res: ServerResponse) => void): void {
+    this.responders.set(path, respond);
+  }
+
   at(path: string): Received[] {
     return this.received.filter((r) => r.path === path);
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((r) => this.server?.close(r));
   }
 }
 
-/** The receiver's check of `X-Signature: sha256=<hex HMAC-SHA256(body, secret)>`. */
-export function signatureValid(r: Received, secret: string): boolean {
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(r.body).digest('hex')}`);
+/** 200 at once, then one byte every `everyMs`, never ending: only a whole-request deadline stops it. */
+export function trickle(everyMs: number) {
+  return (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.flushHeaders();
+    const t = setInterval(() => res.write('.'), everyMs);
+    res.on('close', () => clearInterval(t));
+  };
+}
+
+/** 200 and up to `totalBytes` of body, written as fast as the reader takes it; `written()` tells how much went out. */
+export function flood(totalBytes: number) {
+  let written = 0;
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const respond = (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const more = () => {
+      let room = true;
+      while (room && written < totalBytes && !res.destroyed) {
+        written += chunk.length;
+        room = res.write(chunk);
+      }
+      if (written >= totalBytes) res.end();
+      else if (!res.destroyed) res.once('drain', more);
+    };
+    more();
+  };
+  return Object.assign(respond, { written: () => written });
+}
+
+/**
+ * A receiver's check, as the push README tells one to write it: HMAC-SHA256 keyed with the
+ * device secret over `${X-Signature-Id}.${X-Signature-Timestamp}.${raw body}`, compared in
+ * constant time, and a timestamp more than `toleranceS` from the receiver's clock refused (a
+ * captured push replayed later).
+ */
+export function signatureValid(r: Received, secret: string, nowS = Date.now() / 1000, toleranceS = 300): boolean {
+  const id = String(r.headers['x-signature-id'] ?? '');
+  const timestamp = String(r.headers['x-signature-timestamp'] ?? '');
+  if (!id || !/^\d+$/.test(timestamp) || Math.abs(nowS - Number(timestamp)) > toleranceS) return false;
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), r.body]);
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(signed).digest('hex')}`);
   const got = Buffer.from(String(r.headers['x-signature'] ?? ''));
   return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** The same request with one header changed (a replay under another id or time). */
+export function withHeader(r: Received, name: string, value: string): Received {
+  return { ...r, headers: { ...r.headers, [name]: value } };
 }
 
 /** A browser's side of Web Push: a P-256 key pair and a 16-byte auth secret. */

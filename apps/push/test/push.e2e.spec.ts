@@ -3,7 +3,7 @@ import { PresenceBoard, PresenceReporter } from '@im/realtime';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
-import { browserSubscription, Receivers, signatureValid } from './push-receivers';
+import { browserSubscription, Receivers, signatureValid, withHeader } from './push-receivers';
 
 /**
  * Push delivery end to end: who is pushed, with which title, text and badge, over a signed
@@ -22,11 +22,12 @@ describe('push e2e', () => {
   const webhook = (u: string, path = `/${u}`) => api.post('/v1/devices', { deviceId: `${u}-phone`, platform: 'webhook', url: `${base}${path}`, secret: secret(u) }, { as: u });
 
   beforeAll(async () => {
-    // The retry delay outlasts a read's way to the push service even on a loaded CI machine.
-    Object.assign(process.env, { PUSH_SCAN_MS: '50', PUSH_RETRY_BASE_MS: '1500', PUSH_MAX_ATTEMPTS: '3' });
     env = await createTestEnv();
     base = await receivers.start();
-    stack = await startStack(env, { only: ['messaging', 'receipts', 'push'] });
+    // The retry delay outlasts a read's way to the push service even on a loaded CI machine. The
+    // receivers run on loopback, which the push service reaches only when allowed by name.
+    const push = { scanMs: 50, retryBaseMs: 1500, maxAttempts: 3, allowedNetworks: ['127.0.0.0/8', '::1/128'] };
+    stack = await startStack(env, { only: ['messaging', 'receipts', 'push'], settings: { push } });
     api = stack.api;
     nc = await connect({ servers: env.natsUrl });
     const users = { alice: 'Alice', bob: 'Bob', carol: 'Carol', flo: 'Flo', dee: 'Dee', wes: 'Wes', rita: 'Rita', rex: 'Rex' };
@@ -51,7 +52,6 @@ describe('push e2e', () => {
   });
 
   afterAll(async () => {
-    for (const k of ['PUSH_SCAN_MS', 'PUSH_RETRY_BASE_MS', 'PUSH_MAX_ATTEMPTS']) delete process.env[k];
     gateway?.stop();
     await nc?.close();
     await stack?.close();
@@ -81,6 +81,19 @@ describe('push e2e', () => {
     expect(signatureValid(raw, secret('bob'))).toBe(true);
     expect(signatureValid(raw, 'another-secret-0123456789')).toBe(false);
     expect(raw.headers['x-push-id']).toBe(push.data.pushId);
+    expect(raw.headers['x-signature-id']).toBe(push.data.pushId);
+    expect(raw.headers['webhook-id']).toBe(push.data.pushId);
+    // The signature covers id and timestamp: the same body under another id or time fails, and a
+    // receiver refuses it once the timestamp is older than its tolerance.
+    const ts = Number(raw.headers['x-signature-timestamp']);
+    expect(Math.abs(ts - Date.now() / 1000)).toBeLessThan(60);
+    expect(raw.headers['webhook-timestamp']).toBe(String(ts));
+    expect(signatureValid(withHeader(raw, 'x-signature-timestamp', String(ts + 1)), secret('bob'))).toBe(false);
+    expect(signatureValid(withHeader(raw, 'x-signature-id', `${push.data.pushId}0`), secret('bob'))).toBe(false);
+    expect(signatureValid(raw, secret('bob'), ts + 301)).toBe(false);
+    // The Standard Webhooks header carries the same HMAC in base64.
+    const hex = String(raw.headers['x-signature']).slice('sha256='.length);
+    expect(raw.headers['webhook-signature']).toBe(`v1,${Buffer.from(hex, 'hex').toString('base64')}`);
   });
 
   it('pushes a group image as "Sender: [Image]" under the group name, and not to a member online', async () => {

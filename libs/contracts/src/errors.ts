@@ -54,6 +54,17 @@ export const Errors = {
   tooLargeToStore: (message: string) => new AppError('CONTENT_TOO_LARGE', 413, message),
   unprocessable: (code: string, message: string, details?: unknown) => new AppError(code, 422, message, details),
   unavailable: (message: string) => new AppError('SERVICE_UNAVAILABLE', 503, message),
+  /**
+   * A URL the service would have to request (a webhook, a Web Push endpoint, a callback) that is
+   * not a public http(s) address: `details` names the field, the url, the address and its range.
+   */
+  outboundRefused: (path: string, url: string, address: string | null, reason: string) =>
+    new AppError('OUTBOUND_ADDRESS_REFUSED', 422, `${url} may not be requested: ${address ? `${address} is ${reason}` : reason}`, [
+      { path, url, address, reason, message: address ? `${address} is ${reason}` : `refused (${reason})` },
+    ]),
+  /** A URL whose host name does not resolve. */
+  outboundUnresolved: (path: string, url: string) =>
+    new AppError('OUTBOUND_HOST_UNRESOLVED', 422, `the host of ${url} does not resolve`, [{ path, url, message: 'the host does not resolve' }]),
   /** Keys that belong to something else on the message (a red packet's state), named in `details.keys`. */
   reservedExpansionKey: (keys: string[], owner: string) =>
     new AppError('RESERVED_EXPANSION_KEY', 422, `${keys.join(', ')} belong to the ${owner} and cannot be set, removed or cleared`, { keys, owner }),

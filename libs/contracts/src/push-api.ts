@@ -9,10 +9,15 @@ export const DeviceId = z.string().regex(/^[A-Za-z0-9_=+\-.:@]{1,128}$/, 'device
 /** Most devices one user may register; registering one more is refused (422). */
 export const MAX_DEVICES_PER_USER = 20;
 
+/**
+ * Where the push service will POST: http(s), no user name or password in it (they would be sent
+ * to whoever the host is). Which addresses it may reach is the push service's check.
+ */
 const HttpUrl = z
   .string()
   .max(2048)
-  .refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), 'an http(s) URL');
+  .refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), 'an http(s) URL')
+  .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), 'a URL without credentials');
 
 /** The browser's PushSubscription JSON (`subscription.toJSON()`). */
 export const WebPushSubscription = z.object({
@@ -56,7 +61,8 @@ export const AdminPushesQuery = z.strictObject({
 
 /**
  * What a device receives: the webhook's JSON body (signed: `X-Signature: sha256=<hex HMAC-SHA256
- * of the raw body keyed with the device's secret>`) and the Web Push payload (encrypted).
+ * of "<X-Signature-Id>.<X-Signature-Timestamp>.<raw body>" keyed with the device's secret>`, see
+ * the push README) and the Web Push payload (encrypted).
  */
 export interface PushPayload {
   userId: string;

@@ -10,7 +10,13 @@ export const TEST_TOKEN_SECRET = 'test-token-secret';
 
 export type AppName = 'messaging' | 'expansions' | 'receipts' | 'push';
 
-type ServiceModule = { register(options: ServiceOptions): DynamicModule };
+type ServiceModule = { register(options: ServiceOptions, settings?: object): DynamicModule };
+
+/**
+ * Settings handed to a service module instead of read from the environment, e.g.
+ * `{ push: { allowedNetworks: ['127.0.0.0/8'] } }` (the module's `register(options, settings)`).
+ */
+export type ServiceSettings = Partial<Record<AppName, object>>;
 
 /** Loaded on demand: a test that runs two services does not load the other three. */
 const MODULES: Record<AppName, () => ServiceModule> = {
@@ -36,6 +42,8 @@ export interface StackOptions {
   clock?: Clock;
   /** Gateway config values instead of the environment's (e.g. `previousTokenSecrets`). */
   gateway?: Partial<GatewayConfig>;
+  /** Service settings instead of the environment's, e.g. `{ push: { allowedNetworks: ['127.0.0.0/8'] } }`. */
+  settings?: ServiceSettings;
 }
 
 /** Boots the apps in this process against the env's database and prefix, the gateway on a free port. */
@@ -45,7 +53,7 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
   const serviceOptions: ServiceOptions = { config, clock: opts.clock };
   const services = new Map<AppName, INestApplicationContext>();
   const startService = async (name: AppName) => {
-    services.set(name, await bootService(MODULES[name]().register(serviceOptions)));
+    services.set(name, await bootService(MODULES[name]().register(serviceOptions, opts.settings?.[name])));
   };
   const names = opts.only ?? (Object.keys(MODULES) as AppName[]);
   await Promise.all(names.map(startService));

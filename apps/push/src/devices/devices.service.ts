@@ -1,9 +1,11 @@
-import { actingUser, AppError, DeviceView, Errors, MAX_DEVICES_PER_USER, newEvent, RpcParsed, RpcReply } from '@im/contracts';
+import { actingUser, DeviceView, Errors, MAX_DEVICES_PER_USER, newEvent, RpcParsed, RpcReply } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
+import { OutboundClient } from '@im/outbound';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Transaction } from 'kysely';
-import { PUSH_SETTINGS, PushSettings } from '../push.settings';
+import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings } from '../push.settings';
+import { assertReachable } from './device-targets';
 
 /**
  * A user's push devices: a webhook (URL and signing secret) or a Web Push subscription. The
@@ -15,15 +17,16 @@ export class DevicesService {
     @Inject(DB) private readonly db: Kysely<any>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
+    @Inject(PUSH_OUTBOUND) private readonly outbound: OutboundClient,
   ) {}
 
-  /** Registering a deviceId again replaces it (a browser renews its subscription that way). */
+  /**
+   * Registering a deviceId again replaces it (a browser renews its subscription that way). The
+   * URL is checked first: a refused one stores nothing and announces nothing.
+   */
   async register({ actor, body }: RpcParsed<'push', 'devices.register'>): Promise<DeviceView> {
     const userId = actingUser(actor);
-    const pattern = this.settings.webhookUrlPattern;
-    if (body.platform === 'webhook' && pattern && !pattern.test(body.url)) {
-      throw new AppError('WEBHOOK_URL_NOT_ALLOWED', 422, 'this webhook URL is not allowed by the server configuration', [{ path: 'url', message: 'not allowed' }]);
-    }
+    await assertReachable(this.outbound, body, this.settings.webhookUrlPattern);
     const now = this.clock.now();
     const row = {
       platform: body.platform,

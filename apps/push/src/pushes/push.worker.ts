@@ -103,7 +103,9 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const error = `badge unavailable: ${(e as Error).message}`;
       return items.map(({ job }) => this.failure(job, now, null, error));
     }
-    return pool(items, this.settings.concurrency, ({ job, ctx }) => this.sendOne(job, ctx, badges.get(job.user_id) ?? 0, now));
+    // All at once: the transport holds each request until its origin and the process have a
+    // free slot (within the request's deadline), so a slow receiver delays only its own pushes.
+    return Promise.all(items.map(({ job, ctx }) => this.sendOne(job, ctx, badges.get(job.user_id) ?? 0, now)));
   }
 
   private async sendOne(job: ClaimedJob, ctx: JobContext, badge: number, now: number): Promise<JobResult> {
@@ -114,11 +116,11 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
       // The browser dropped the subscription: it will never work again.
       await this.devices.forget(job.user_id, job.device_id).catch(() => undefined);
     }
-    return this.failure(job, now, out.httpStatus, out.error ?? 'failed', badge);
+    return this.failure(job, now, out.httpStatus, out.error ?? 'failed', badge, out.permanent);
   }
 
-  private failure(job: ClaimedJob, now: number, httpStatus: number | null, error: string, badge: number | null = null): JobResult {
-    const last = job.attempts >= this.settings.maxAttempts || isPermanent(httpStatus);
+  private failure(job: ClaimedJob, now: number, httpStatus: number | null, error: string, badge: number | null = null, permanent = false): JobResult {
+    const last = permanent || job.attempts >= this.settings.maxAttempts || isPermanent(httpStatus);
     if (last) return this.result(job, 'failed', error, { badge, attempt: { outcome: 'failed', httpStatus, error } });
     const dueAt = now + retryDelay(this.settings.retryBaseMs, job.attempts);
     return this.result(job, 'pending', error, { badge, dueAt, attempt: { outcome: 'retry', httpStatus, error } });
@@ -164,17 +166,4 @@ function payloadOf(job: ClaimedJob, badge: number): PushPayload {
       pushData: job.push_data,
     },
   };
-}
-
-async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
