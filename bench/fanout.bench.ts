@@ -11,6 +11,9 @@
  * The streams go through a gateway process the benchmark starts itself (bench/gateway-probe.ts,
  * the same gateway, reporting its memory after a full GC); everything else goes to BASE_URL.
  * Set NATS_URL and SUBJECT_PREFIX as the stack has them. BENCH_VERBOSE=1 prints each message.
+ * The receiver listens on 127.0.0.1, which the push service reaches only when the stack runs
+ * with PUSH_ALLOWED_NETWORKS=127.0.0.0/8 (and, all webhooks being one receiver, a
+ * PUSH_PER_HOST_CONCURRENCY of 64 to measure what was measured before the per-host limit).
  */
 import { createHmac } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -111,7 +114,8 @@ async function startReceiver(stats: PushStats): Promise<{ url: string; close(): 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const expected = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      const signed = `${req.headers['x-signature-id']}.${req.headers['x-signature-timestamp']}.`;
+      const expected = `sha256=${createHmac('sha256', SECRET).update(signed).update(body).digest('hex')}`;
       if (req.headers['x-signature'] !== expected) stats.badSignatures += 1;
       stats.arrivals.push(Date.now());
       res.writeHead(204).end();

@@ -7,6 +7,8 @@ export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** When the request had fully arrived (ms). */
+  at: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export class Receivers {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const r = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+        const r = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
         this.received.push(r);
         const n = this.counts.get(r.path) ?? 0;
         this.counts.set(r.path, n + 1);
@@ -60,14 +62,24 @@ export class Receivers {
   }
 }
 
-/** 200 at once, then one byte every `everyMs`, never ending: only a whole-request deadline stops it. */
+/**
+ * 200 at once, then one byte every `everyMs`, never ending: only a whole-request deadline stops
+ * it. `maxOpen()` tells the most answers it had open at once.
+ */
 export function trickle(everyMs: number) {
-  return (res: ServerResponse) => {
+  let open = 0;
+  let maxOpen = 0;
+  const respond = (res: ServerResponse) => {
+    maxOpen = Math.max(maxOpen, ++open);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.flushHeaders();
     const t = setInterval(() => res.write('.'), everyMs);
-    res.on('close', () => clearInterval(t));
+    res.on('close', () => {
+      open -= 1;
+      clearInterval(t);
+    });
   };
+  return Object.assign(respond, { maxOpen: () => maxOpen });
 }
 
 /** 200 and up to `totalBytes` of body, written as fast as the reader takes it; `written()` tells how much went out. */

@@ -1,9 +1,25 @@
-/** A counting semaphore whose waiters give up when their signal aborts (the request's deadline). */
+/** A limiter with every slot taken and as many waiting as it queues: the caller should come back later. */
+export class LimiterFull extends Error {
+  constructor(
+    readonly active: number,
+    readonly waiting: number,
+  ) {
+    super(`${active} in flight and ${waiting} waiting`);
+  }
+}
+
+/**
+ * A counting semaphore whose waiters give up when their signal aborts (the request's deadline).
+ * At most `maxWaiting` wait; one more is refused at once (LimiterFull).
+ */
 export class Limiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly maxWaiting = Infinity,
+  ) {}
 
   get idle(): boolean {
     return this.active === 0 && this.waiting.length === 0;
@@ -13,6 +29,7 @@ export class Limiter {
   acquire(signal: AbortSignal): Promise<() => void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.active < this.limit) return Promise.resolve(this.take());
+    if (this.waiting.length >= this.maxWaiting) return Promise.reject(new LimiterFull(this.active, this.waiting.length));
     return new Promise((resolve, reject) => {
       const grant = () => {
         signal.removeEventListener('abort', giveUp);
@@ -44,11 +61,14 @@ export class Limiter {
 export class KeyedLimiter {
   private readonly limiters = new Map<string, Limiter>();
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly maxWaiting = Infinity,
+  ) {}
 
   async acquire(key: string, signal: AbortSignal): Promise<() => void> {
     let limiter = this.limiters.get(key);
-    if (!limiter) this.limiters.set(key, (limiter = new Limiter(this.limit)));
+    if (!limiter) this.limiters.set(key, (limiter = new Limiter(this.limit, this.maxWaiting)));
     try {
       const release = await limiter.acquire(signal);
       return () => {

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, ClientRequest, IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AddressPolicy } from './address-policy';
-import { KeyedLimiter, Limiter } from './limiter';
+import { KeyedLimiter, Limiter, LimiterFull } from './limiter';
 import { OutboundError } from './outbound-error';
 import { assertAddresses, guardedLookup, literalAddress, parseTarget, resolveHost, Resolver, systemResolver } from './target';
 
@@ -13,6 +13,8 @@ export interface OutboundOptions {
   maxResponseBytes: number;
   /** Requests in flight per origin, so one slow receiver holds only its own slots. */
   perHostConcurrency: number;
+  /** Requests waiting for a slot of one origin (default 4 × perHostConcurrency); more are `busy` at once. */
+  perHostQueue?: number;
   /** Requests in flight in all. */
   concurrency: number;
   resolve?: Resolver;
@@ -30,7 +32,7 @@ export interface OutboundResponse {
  * app-server callbacks). Each request is checked against the address policy (the URL's IP, or
  * every address its name resolves to, at connect time), bounded by a hard deadline and a body
  * cap, and waits for a slot of its origin before it takes one of the shared slots, so a slow
- * receiver queues only its own requests. Connections are kept alive (node:http, several times
+ * receiver queues only its own requests (and only so many: past its queue a request is `busy`). Connections are kept alive (node:http, several times
  * cheaper per request than fetch at push volume).
  */
 export class OutboundClient {
@@ -43,7 +45,7 @@ export class OutboundClient {
   constructor(private readonly options: OutboundOptions) {
     this.http = new HttpAgent({ keepAlive: true, maxSockets: options.perHostConcurrency });
     this.https = new HttpsAgent({ keepAlive: true, maxSockets: options.perHostConcurrency });
-    this.perHost = new KeyedLimiter(options.perHostConcurrency);
+    this.perHost = new KeyedLimiter(options.perHostConcurrency, options.perHostQueue ?? 4 * options.perHostConcurrency);
     this.all = new Limiter(options.concurrency);
     this.resolve = options.resolve ?? systemResolver;
   }
@@ -66,9 +68,11 @@ export class OutboundClient {
     if (literal) assertAddresses(this.options.policy, url, [literal]);
     const deadline = new AbortController();
     const ms = this.options.deadlineMs;
-    const timer = setTimeout(() => deadline.abort(new OutboundError('deadline', `no complete answer within ${ms} ms`)), ms);
+    const timer = setTimeout(() => deadline.abort(new OutboundError('deadline', `timeout: no complete answer within ${ms} ms`)), ms);
     try {
-      const releaseHost = await this.perHost.acquire(target.origin, deadline.signal);
+      const releaseHost = await this.perHost.acquire(target.origin, deadline.signal).catch((e) => {
+        throw e instanceof LimiterFull ? new OutboundError('busy', `${target.origin} is busy: ${e.message}`) : e;
+      });
       try {
         const release = await this.all.acquire(deadline.signal);
         try {

@@ -3,9 +3,11 @@ import { RefusalReason } from './special-ranges';
 /**
  * Why an outbound request did not get an answer. `refused`: the target may not be reached (its
  * URL or an address it resolves to), which retrying will not change. `unresolved`: the name does
- * not exist. `deadline`: no complete answer in time. `network`: anything else on the way.
+ * not exist. `deadline`: no complete answer in time. `busy`: not sent at all, its origin has
+ * every slot taken and a full queue (come back shortly; it was not an attempt). `network`:
+ * anything else on the way.
  */
-export type OutboundErrorKind = 'refused' | 'unresolved' | 'deadline' | 'network';
+export type OutboundErrorKind = 'refused' | 'unresolved' | 'deadline' | 'busy' | 'network';
 
 export interface RefusalDetails {
   url: string;

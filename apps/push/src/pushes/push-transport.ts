@@ -15,6 +15,8 @@ export interface SendOutcome {
   error: string | null;
   /** Retrying cannot help (the target's address is refused): fail the push now. */
   permanent: boolean;
+  /** Not sent: the receiver's origin had every slot and its queue taken. Not an attempt. */
+  deferred?: boolean;
 }
 
 export interface VapidKeys {
@@ -43,8 +45,8 @@ export class PushTransport {
       if (status >= 200 && status < 300) return { ok: true, httpStatus: status, error: null, permanent: false };
       return { ok: false, httpStatus: status, error: `HTTP ${status}`, permanent: false };
     } catch (e) {
-      const permanent = e instanceof OutboundError && e.kind === 'refused';
-      return { ok: false, httpStatus: null, error: ((e as Error).message || String(e)).slice(0, 500), permanent };
+      const kind = e instanceof OutboundError ? e.kind : null;
+      return { ok: false, httpStatus: null, error: ((e as Error).message || String(e)).slice(0, 500), permanent: kind === 'refused', deferred: kind === 'busy' };
     }
   }
 

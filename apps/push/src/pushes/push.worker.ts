@@ -6,9 +6,10 @@ import { Kysely } from 'kysely';
 import { PUSH_SETTINGS, PushSettings } from '../push.settings';
 import { DevicesService } from '../devices/devices.service';
 import { Badges } from './badges';
-import { claimDue, ClaimedJob, contextOf, failInterrupted, JobContext, JobResult, record } from './push-jobs.store';
+import { claimDue, ClaimedJob, contextOf, failInterrupted, JobContext, JobResult } from './push-jobs.store';
 import { PushTransport } from './push-transport';
 import { isPermanent, recheck, retryDelay } from './push.rules';
+import { ResultRecorder } from './result-recorder';
 
 export const PUSH_PRESENCE = Symbol('PUSH_PRESENCE');
 export const PUSH_TRANSPORT = Symbol('PUSH_TRANSPORT');
@@ -16,16 +17,25 @@ export const PUSH_BADGES = Symbol('PUSH_BADGES');
 
 /** A recall waiting for its message's push to finish looks again this much later. */
 const POSTPONE_MS = 200;
+/** A push whose receiver had no free slot (nor room in its queue) is claimed again this much later. */
+const BUSY_POSTPONE_MS = 250;
 
 /**
  * Drains the push outbox. Any replica may run it: `FOR UPDATE SKIP LOCKED` hands each due job to
  * one of them and a lease marks it in flight; each job is re-checked just before sending, sent,
  * and its outcome recorded with the attempt. Failures are retried with exponential backoff, then
- * recorded as failed.
+ * recorded as failed. A round hands its sends to the transport and does not wait for them, so
+ * the next round starts while a slow receiver runs into its deadline; at most `concurrency`
+ * jobs are claimed and unfinished at a time.
  */
 @Injectable()
 export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly ticker: Ticker;
+  private readonly recorder: ResultRecorder;
+  /** Sends handed to the transport and not finished. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Jobs claimed (or about to be) and not finished: what the next claim must leave room for. */
+  private busy = 0;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<any>,
@@ -39,41 +49,67 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly runtime: ServiceRuntime,
   ) {
     this.ticker = new Ticker('push-worker', settings.scanMs, () => this.drain());
+    this.recorder = new ResultRecorder(db, () => this.clock.now().getTime());
   }
 
   onApplicationBootstrap(): void {
     if (this.config.options.background !== false) this.ticker.start(this.runtime.ready);
   }
 
+  /** Stops claiming, lets the sends in flight finish (each within its deadline) and records them. */
   async onApplicationShutdown(): Promise<void> {
     await this.ticker.stop();
+    await Promise.all(this.inFlight);
+    await this.recorder.settled();
     this.transport.close();
   }
 
   /**
-   * Rounds until nothing is due; returns how many jobs were handled. Several lanes run rounds side
-   * by side (each claims its own jobs), so one round's database work overlaps another's sending.
+   * Rounds while there is a backlog and room; returns how many jobs were claimed. Several lanes
+   * run rounds side by side (each claims its own jobs), so one round's database work overlaps
+   * another's.
    */
   async drain(): Promise<number> {
+    this.recorder.flush();
     let total = 0;
     const lane = async () => {
-      for (;;) {
-        const n = await this.round();
+      while (!this.ticker.stopping) {
+        const room = Math.min(this.settings.batchSize, this.settings.concurrency - this.busy);
+        if (room <= 0) return;
+        const n = await this.round(room);
         total += n;
-        if (n < this.settings.batchSize || this.ticker.stopping) return;
+        if (n < room) return;
       }
     };
     await Promise.all(Array.from({ length: this.settings.lanes }, lane));
     return total;
   }
 
-  async round(): Promise<number> {
-    const now = this.clock.now().getTime();
-    await failInterrupted(this.db, now);
-    const jobs = await claimDue(this.db, now, now + this.settings.leaseMs, this.settings.batchSize);
-    if (jobs.length === 0) return 0;
+  /** Claims up to `room` jobs; records the ones re-checked away, starts the others' sends. */
+  async round(room: number): Promise<number> {
+    this.busy += room;
+    let jobs: ClaimedJob[] = [];
+    try {
+      const now = this.clock.now().getTime();
+      await failInterrupted(this.db, now);
+      jobs = await claimDue(this.db, now, now + this.settings.leaseMs, room);
+      // start() fails only before it finishes or dispatches any job (reading their context):
+      // those jobs stay leased and are recorded as interrupted when the lease ends.
+      try {
+        if (jobs.length > 0) await this.start(jobs, now);
+      } catch (e) {
+        this.busy -= jobs.length;
+        throw e;
+      }
+      return jobs.length;
+    } finally {
+      this.busy -= room - jobs.length;
+    }
+  }
+
+  private async start(jobs: ClaimedJob[], now: number): Promise<void> {
     const context = await contextOf(this.db, jobs.map((j) => String(j.push_id)));
-    const results: JobResult[] = [];
+    const settled: JobResult[] = [];
     const toSend: Array<{ job: ClaimedJob; ctx: JobContext }> = [];
     for (const job of jobs) {
       const ctx = context.get(String(job.push_id))!;
@@ -87,31 +123,39 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
         online: this.presence.isOnline(job.user_id),
       });
       if (verdict === 'send') toSend.push({ job, ctx });
-      else if (verdict === 'postpone') results.push(this.result(job, 'pending', null, { dueAt: now + POSTPONE_MS }));
-      else results.push(this.result(job, 'skipped', verdict.skip, { attempt: { outcome: 'skipped', httpStatus: null, error: verdict.skip } }));
+      else if (verdict === 'postpone') settled.push(this.result(job, 'pending', null, { dueAt: now + POSTPONE_MS }));
+      else settled.push(this.result(job, 'skipped', verdict.skip, { attempt: { outcome: 'skipped', httpStatus: null, error: verdict.skip } }));
     }
-    results.push(...(await this.sendAll(toSend, now)));
-    await record(this.db, results, this.clock.now().getTime());
-    return jobs.length;
-  }
-
-  private async sendAll(items: Array<{ job: ClaimedJob; ctx: JobContext }>, now: number): Promise<JobResult[]> {
-    let badges: Map<string, number>;
+    let badges: Map<string, number> | null = null;
     try {
-      badges = await this.badgesFor(items.map((i) => i.job));
+      badges = await this.badgesFor(toSend.map((i) => i.job));
     } catch (e) {
       const error = `badge unavailable: ${(e as Error).message}`;
-      return items.map(({ job }) => this.failure(job, now, null, error));
+      settled.push(...toSend.splice(0).map(({ job }) => this.failure(job, now, null, error)));
     }
-    // All at once: the transport holds each request until its origin and the process have a
-    // free slot (within the request's deadline), so a slow receiver delays only its own pushes.
-    return Promise.all(items.map(({ job, ctx }) => this.sendOne(job, ctx, badges.get(job.user_id) ?? 0, now)));
+    for (const r of settled) this.finish(r);
+    for (const { job, ctx } of toSend) this.dispatch(job, ctx, badges!.get(job.user_id) ?? 0, now);
+  }
+
+  /** Starts one send; the transport holds it until its origin has a free slot (within its deadline). */
+  private dispatch(job: ClaimedJob, ctx: JobContext, badge: number, now: number): void {
+    const sending: Promise<void> = this.sendOne(job, ctx, badge, now)
+      .catch((e) => this.failure(job, now, null, `send failed: ${(e as Error).message}`, badge))
+      .then((r) => this.finish(r))
+      .finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
+  }
+
+  private finish(result: JobResult): void {
+    this.busy -= 1;
+    this.recorder.add(result);
   }
 
   private async sendOne(job: ClaimedJob, ctx: JobContext, badge: number, now: number): Promise<JobResult> {
     const payload = payloadOf(job, badge);
     const out = await this.transport.send({ platform: ctx.platform!, url: ctx.url, secret: ctx.secret, subscription: ctx.subscription }, payload);
     if (out.ok) return this.result(job, 'sent', null, { badge, attempt: { outcome: 'sent', httpStatus: out.httpStatus, error: null } });
+    if (out.deferred) return this.result(job, 'pending', null, { dueAt: now + BUSY_POSTPONE_MS });
     if (ctx.platform === 'webpush' && (out.httpStatus === 404 || out.httpStatus === 410)) {
       // The browser dropped the subscription: it will never work again.
       await this.devices.forget(job.user_id, job.device_id).catch(() => undefined);
