@@ -12,7 +12,9 @@ describe('push settings', () => {
   });
 
   it('refuses to start with a network that is not a CIDR, naming the variable', () => {
-    expect(() => pushSettings({ PUSH_ALLOWED_NETWORKS: '10.0.0.0/8,intranet' }, { vapid })).toThrow('PUSH_ALLOWED_NETWORKS: "intranet" is not a network');
-    expect(() => pushSettings({ PUSH_PER_HOST_CONCURRENCY: '0' }, { vapid })).toThrow('PUSH_PER_HOST_CONCURRENCY must be a positive number');
+    expect(() => pushSettings({ PUSH_ALLOWED_NETWORKS: '10.0.0.0/8,intranet' }, { vapid })).toThrow(
+      'PUSH_ALLOWED_NETWORKS must be comma-separated networks in CIDR notation (network: "intranet" is not a network',
+    );
+    expect(() => pushSettings({ PUSH_PER_HOST_CONCURRENCY: '0' }, { vapid })).toThrow('PUSH_PER_HOST_CONCURRENCY must be between 1');
   });
 });

@@ -1,6 +1,6 @@
 import { PushView } from '@im/contracts';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
-import { flood, Receivers, signatureValid, trickle } from './push-receivers';
+import { flood, LOOPBACK_NETWORKS, Receivers, signatureValid, trickle } from './push-receivers';
 
 const DEADLINE_MS = 2000;
 
@@ -32,7 +32,7 @@ describe('outbound limits e2e', () => {
       perHostConcurrency: 2,
       concurrency: 20,
       maxResponseBytes: 1024,
-      allowedNetworks: ['127.0.0.0/8', '::1/128'],
+      allowedNetworks: LOOPBACK_NETWORKS,
     };
     stack = await startStack(env, { only: ['messaging', 'push'], settings: { push } });
     api = stack.api;

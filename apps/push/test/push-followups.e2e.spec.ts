@@ -3,7 +3,7 @@ import { PresenceBoard, PresenceReporter } from '@im/realtime';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
-import { Receivers } from './push-receivers';
+import { LOOPBACK_NETWORKS, Receivers } from './push-receivers';
 
 /**
  * What follows a message's push: its recall (to every offline recipient who could see it, pushed
@@ -23,10 +23,10 @@ describe('push follow-ups e2e', () => {
   const receivers = new Receivers();
 
   beforeAll(async () => {
-    Object.assign(process.env, { PUSH_SCAN_MS: '50', PUSH_STREAM_DELAY_MS: String(STREAM_DELAY_MS) });
     env = await createTestEnv();
     const base = await receivers.start();
-    stack = await startStack(env, { only: ['messaging', 'receipts', 'push'], clock: { now: () => new Date(Date.now() + offsetMs) } });
+    const push = { scanMs: 50, streamPushDelayMs: STREAM_DELAY_MS, allowedNetworks: LOOPBACK_NETWORKS };
+    stack = await startStack(env, { only: ['messaging', 'receipts', 'push'], clock: { now: () => new Date(Date.now() + offsetMs) }, settings: { push } });
     api = stack.api;
     nc = await connect({ servers: env.natsUrl });
     const users = { alice: 'Alice', bob: 'Bob', carol: 'Carol', dan: 'Dan' };
@@ -42,7 +42,6 @@ describe('push follow-ups e2e', () => {
   });
 
   afterAll(async () => {
-    for (const k of ['PUSH_SCAN_MS', 'PUSH_STREAM_DELAY_MS']) delete process.env[k];
     gateway?.stop();
     await nc?.close();
     await stack?.close();

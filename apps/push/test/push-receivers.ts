@@ -2,6 +2,9 @@ import { createDecipheriv, createECDH, createHmac, hkdfSync, randomBytes, timing
 import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
+/** The receivers run on loopback, which the push service reaches only when told so (its settings' `allowedNetworks`). */
+export const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'];
+
 /** What a local receiver got: the raw body, its headers, and when. */
 export interface Received {
   path: string;

@@ -1,7 +1,7 @@
 import { BUILT_IN_MESSAGE_TYPES, MAX_PUSH_DATA_BYTES, PushPayload, PushView } from '@im/contracts';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
 import { VALID_CONTENT } from '../../../libs/contracts/src/message-fixtures';
-import { browserSubscription, Receivers } from './push-receivers';
+import { browserSubscription, LOOPBACK_NETWORKS, Receivers } from './push-receivers';
 
 /**
  * The push rules through the gateway: the text of every catalogued type, the send's push options,
@@ -19,10 +19,9 @@ describe('push rules e2e', () => {
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    Object.assign(process.env, { PUSH_SCAN_MS: '50', PUSH_STREAM_DELAY_MS: '300' });
     env = await createTestEnv();
     base = await receivers.start();
-    stack = await startStack(env, { only: ['messaging', 'receipts', 'push'] });
+    stack = await startStack(env, { only: ['messaging', 'receipts', 'push'], settings: { push: { scanMs: 50, streamPushDelayMs: 300, allowedNetworks: LOOPBACK_NETWORKS } } });
     api = stack.api;
     const users = { alice: 'Alice', bob: 'Bob', carol: 'Carol', dan: 'Dan', wes: 'Wes' };
     await api.post('/v1/users/batch', { users: Object.entries(users).map(([userId, name]) => ({ userId, name })) });
@@ -37,7 +36,6 @@ describe('push rules e2e', () => {
   });
 
   afterAll(async () => {
-    for (const k of ['PUSH_SCAN_MS', 'PUSH_STREAM_DELAY_MS']) delete process.env[k];
     await stack?.close();
     await receivers.stop();
     await env?.dispose();

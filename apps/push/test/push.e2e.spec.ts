@@ -3,7 +3,7 @@ import { PresenceBoard, PresenceReporter } from '@im/realtime';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
-import { browserSubscription, Receivers, signatureValid, withHeader } from './push-receivers';
+import { browserSubscription, LOOPBACK_NETWORKS, Receivers, signatureValid, withHeader } from './push-receivers';
 
 /**
  * Push delivery end to end: who is pushed, with which title, text and badge, over a signed
@@ -26,7 +26,7 @@ describe('push e2e', () => {
     base = await receivers.start();
     // The retry delay outlasts a read's way to the push service even on a loaded CI machine. The
     // receivers run on loopback, which the push service reaches only when allowed by name.
-    const push = { scanMs: 50, retryBaseMs: 1500, maxAttempts: 3, allowedNetworks: ['127.0.0.0/8', '::1/128'] };
+    const push = { scanMs: 50, retryBaseMs: 1500, maxAttempts: 3, allowedNetworks: LOOPBACK_NETWORKS };
     stack = await startStack(env, { only: ['messaging', 'receipts', 'push'], settings: { push } });
     api = stack.api;
     nc = await connect({ servers: env.natsUrl });
