@@ -53,7 +53,7 @@ export class ExpansionsModule {
         { provide: RANDOM, useValue: settings.random ?? cryptoRandom },
         {
           provide: RED_PACKET_MESSENGER,
-          useFactory: (nats: Nats, subjects: Subjects) => new RedPacketMessenger(new RpcClient(nats.nc, subjects)),
+          useFactory: (nats: Nats, subjects: Subjects) => new RedPacketMessenger(RpcClient.internal(nats.nc, subjects)),
           inject: [NATS, SUBJECTS],
         },
         { provide: DROPPED_NOTICES, useValue: new DroppedNotices() },

@@ -1,4 +1,5 @@
-import { commonSpec, ConfigOf, defineConfig, envVar, EnvTypes, readConfig, readSecrets, Secrets } from '@im/service-kit';
+import { commonSpec, ConfigOf, defineConfig, envVar, EnvTypes, natsAuthFromConfig, readConfig, readSecrets, Secrets } from '@im/service-kit';
+import type { NatsAuth } from '@im/eventstore';
 import { Logger } from '@nestjs/common';
 
 /** The gateway's variables, one line each (the README table lists them). */
@@ -13,6 +14,8 @@ export const gatewaySpec = defineConfig({
 export type GatewayConfig = ConfigOf<typeof gatewaySpec> &
   Secrets & {
     tokenTtlSeconds: number;
+    /** The gateway's NATS credentials (NATS_USER, ... or given by a test); unset, anonymous. */
+    natsAuth?: NatsAuth;
   };
 
 /**
@@ -23,5 +26,6 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
   const values = readConfig(gatewaySpec, env, overrides);
   const logger = new Logger('config');
   const secrets = readSecrets(env, overrides, (m) => values.logLevel !== 'silent' && values.logLevel !== 'error' && logger.warn(m));
-  return { tokenTtlSeconds: 30 * 24 * 3600, ...overrides, ...values, ...secrets };
+  const natsAuth = overrides.natsAuth ?? natsAuthFromConfig(values);
+  return { tokenTtlSeconds: 30 * 24 * 3600, ...overrides, ...values, ...secrets, natsAuth };
 }

@@ -39,7 +39,7 @@ export class GatewayModule implements OnApplicationShutdown {
       controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway') },
+        { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway', config.natsAuth) },
         { provide: SUBJECTS_TOKEN, useValue: new Subjects(config.subjectPrefix) },
         { provide: RPC_CLIENT, useFactory: (n: Nats, s: Subjects) => new RpcClient(n.nc, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
         { provide: PRESENCE, useFactory: (n: Nats, s: Subjects) => startPresence(n, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },

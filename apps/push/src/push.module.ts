@@ -104,7 +104,7 @@ export class PushModule implements OnApplicationShutdown {
           useFactory: (s: PushSettings, outbound: OutboundClient, clock: Clock) => new PushTransport(s.vapid, outbound, () => clock.now().getTime()),
           inject: [PUSH_SETTINGS, PUSH_OUTBOUND, CLOCK],
         },
-        { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(new RpcClient(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
+        { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(RpcClient.internal(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
         { provide: EXTRA_PROJECTIONS, useFactory: pushConsumer, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
         { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries] },
       ],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENTS, EventType } from './events';
-import { RPC } from './rpc';
+import { INTERNAL_RPC, RPC } from './rpc';
 import { SERVICES, ServiceName, Subjects } from './subjects';
 
 /**
@@ -149,6 +149,51 @@ const RPC_REPLY_SCHEMA: JsonSchema = {
 const RPC_REPLY_CHANNEL = 'rpc.reply';
 const RPC_REPLY_MESSAGE = 'rpc.reply';
 
+/** An internal method's request: the gateway method's own message, or `{}` for the plumbing. */
+const PLUMBING_REQUEST = 'internal.plumbing.request';
+
+/** `im.internal.<service>.<method>`: what INTERNAL_RPC lists, with who may ask it. */
+function addInternalChannels(
+  channels: Record<string, AsyncApiChannel>,
+  operations: Record<string, AsyncApiOperation>,
+  messages: Record<string, Record<string, unknown>>,
+): void {
+  messages[PLUMBING_REQUEST] = {
+    name: 'plumbing',
+    title: 'position / health request',
+    summary: 'An empty object: the read barrier asks a source how far it published (position), the container healthcheck asks health.',
+    contentType: 'application/json',
+    payload: { type: 'object', additionalProperties: false },
+  };
+  for (const service of [...SERVICES].sort()) {
+    const methods = INTERNAL_RPC[service] as Record<string, readonly string[]>;
+    for (const method of sortedKeys(methods)) {
+      const id = `internal.${service}.${method}`;
+      const request = method in RPC[service] ? `rpc.${service}.${method}.request` : PLUMBING_REQUEST;
+      const callers = [...methods[method]].sort();
+      channels[id] = {
+        address: SUBJECTS.internal(service, method),
+        title: `${service}.${method} (internal)`,
+        description: `Method ${method} of ${service} asked by another service (${callers.join(', ')}), answered in the queue group ${SUBJECTS.prefix}-${service}.`,
+        messages: { request: ref('components', 'messages', request) },
+        'x-callers': callers,
+      };
+      operations[`receive.${id}`] = {
+        action: 'receive',
+        channel: ref('channels', id),
+        title: `Handle ${service}.${method} from ${callers.join(', ')}`,
+        summary: `${service} answers ${method} requests from ${callers.join(', ')}.`,
+        messages: [ref('channels', id, 'messages', 'request')],
+        reply: {
+          channel: ref('channels', RPC_REPLY_CHANNEL),
+          messages: [ref('channels', RPC_REPLY_CHANNEL, 'messages', 'reply')],
+        },
+        bindings: { nats: { queue: `${SUBJECTS.prefix}-${service}`, bindingVersion: NATS_BINDING_VERSION } },
+      };
+    }
+  }
+}
+
 export function asyncApiDocument(): AsyncApiDocument {
   const channels: Record<string, AsyncApiChannel> = {};
   const operations: Record<string, AsyncApiOperation> = {};
@@ -201,7 +246,7 @@ export function asyncApiDocument(): AsyncApiDocument {
       channels[id] = {
         address: SUBJECTS.rpc(service, method),
         title: `${service}.${method}`,
-        description: `Request/reply method ${method} of ${service}, answered in the queue group ${SUBJECTS.prefix}-${service}.`,
+        description: `Request/reply method ${method} of ${service}, answered in the queue group ${SUBJECTS.prefix}-${service}. Only the gateway may publish here: the actor inside is one it authenticated.`,
         messages: { request: ref('components', 'messages', messageId) },
       };
       operations[`receive.${id}`] = {
@@ -218,6 +263,8 @@ export function asyncApiDocument(): AsyncApiDocument {
       };
     }
   }
+
+  addInternalChannels(channels, operations, messages);
 
   messages[RPC_REPLY_MESSAGE] = {
     name: 'RpcReply',
@@ -245,6 +292,8 @@ export function asyncApiDocument(): AsyncApiDocument {
         `Domain events are published on JetStream subjects \`${SUBJECTS.prefix}.events.<service>.<type>\`, one stream per service (e.g. ${SUBJECTS.stream('messaging')}), each wrapped in a CloudEvents-style envelope. The NATS message id (header Nats-Msg-Id) equals the envelope id, so a re-publish is deduplicated by JetStream.`,
         '',
         `Request/reply methods are answered on \`${SUBJECTS.prefix}.rpc.<service>.<method>\` in a queue group per service; replies are \`{ ok: true, result }\` or \`{ ok: false, error: { code, message, status, details } }\`.`,
+        '',
+        `Methods one service asks of another are answered on \`${SUBJECTS.prefix}.internal.<service>.<method>\` as well (INTERNAL_RPC in libs/contracts/src/rpc/internal.rpc.ts); each channel's x-callers names the NATS users that may publish there (deploy/nats/nats.conf).`,
         '',
         `Addresses use the default subject prefix \`${SUBJECTS.prefix}\`; a deployment with another prefix replaces it.`,
       ].join('\n'),

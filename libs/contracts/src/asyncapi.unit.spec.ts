@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { asyncApiDocument } from './asyncapi';
 import { EVENTS, EventType } from './events';
-import { RPC } from './rpc';
+import { INTERNAL_RPC, RPC } from './rpc';
 import { SERVICES } from './subjects';
 
 const ASYNCAPI_FILE = join(__dirname, '..', '..', '..', 'asyncapi.yaml');
@@ -54,6 +54,15 @@ describe('asyncapi.yaml', () => {
     for (const service of SERVICES) {
       for (const method of Object.keys(RPC[service])) {
         expect(addresses).toContain(`im.rpc.${service}.${method}`);
+      }
+    }
+  });
+
+  it('has a channel im.internal.<service>.<method> for every internal method, naming its callers', () => {
+    for (const service of SERVICES) {
+      for (const [method, callers] of Object.entries(INTERNAL_RPC[service])) {
+        const channel = Object.values(doc.channels).find((c) => c.address === `im.internal.${service}.${method}`);
+        expect(channel?.['x-callers']).toEqual([...callers].sort());
       }
     }
   });

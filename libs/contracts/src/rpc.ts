@@ -6,6 +6,7 @@ import { PUSH_RPC, PushReplies } from './rpc/push.rpc';
 import { RECEIPTS_RPC, ReceiptsReplies } from './rpc/receipts.rpc';
 
 export * from './rpc/expansions.rpc';
+export * from './rpc/internal.rpc';
 export * from './rpc/messaging.rpc';
 export * from './rpc/push.rpc';
 export * from './rpc/receipts.rpc';

@@ -24,9 +24,21 @@ export class Subjects {
     return `${this.prefix}_${service}`.toUpperCase().replace(/-/g, '_');
   }
 
-  /** Request/reply subject of a command or query handled by a service. */
+  /**
+   * Request/reply subject of a command or query handled by a service, on behalf of the `actor`
+   * inside: only the gateway may publish here (deploy/nats/nats.conf), so the actor is one the
+   * gateway authenticated.
+   */
   rpc(service: ServiceName, method: string): string {
     return `${this.prefix}.rpc.${service}.${method}`;
+  }
+
+  /**
+   * The same method asked by another service (INTERNAL_RPC names which methods and which
+   * callers); each service user may publish only the internal subjects it is listed for.
+   */
+  internal(service: ServiceName, method: string): string {
+    return `${this.prefix}.internal.${service}.${method}`;
   }
 
   health(service: ServiceName): string {

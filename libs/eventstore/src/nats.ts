@@ -1,16 +1,25 @@
 import { jetstream, jetstreamManager, JetStreamClient, JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { ServiceName, Subjects } from '@im/contracts';
+import { inboxPrefixOf, NatsAuth, natsAuthFromEnv, natsAuthOptions } from './nats-auth';
+
+export * from './nats-auth';
 
 export interface Nats {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** Where this connection's replies arrive (a subscription of one's own must use it too). */
+  inboxPrefix: string;
 }
 
-export async function connectNats(url: string, name: string): Promise<Nats> {
-  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1 });
-  return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
+/**
+ * The one place a process connects to NATS. Credentials come from the caller or, by default,
+ * from the environment (nats-auth.ts); none means an anonymous connection to an open server.
+ */
+export async function connectNats(url: string, name: string, auth: NatsAuth | undefined = natsAuthFromEnv()): Promise<Nats> {
+  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, ...natsAuthOptions(auth) });
+  return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), inboxPrefix: inboxPrefixOf(auth) };
 }
 
 /**

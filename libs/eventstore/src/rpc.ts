@@ -3,6 +3,7 @@ import {
   AppError,
   assertSafeInput,
   Errors,
+  isInternalMethod,
   parseOrThrow,
   RPC,
   RpcMethod,
@@ -30,8 +31,16 @@ export function maxPayloadOf(nc: NatsConnection): number {
 export type RpcHandler<S extends ServiceName, M extends RpcMethod<S>> = (req: RpcParsed<S, M>) => Promise<RpcReply<S, M>>;
 export type RpcHandlers<S extends ServiceName> = { [M in RpcMethod<S>]: RpcHandler<S, M> };
 
+/** The plumbing the gateway asks besides the RPC map: its `/health`. */
+const GATEWAY_PLUMBING = new Set(['health']);
+
+function answeredForGateway(service: ServiceName, method: string): boolean {
+  return Object.prototype.hasOwnProperty.call(RPC[service], method) || GATEWAY_PLUMBING.has(method);
+}
+
 /**
- * Answers a service's request/reply methods on `im.rpc.<service>.<method>` in a queue group,
+ * Answers a service's request/reply methods on `im.rpc.<service>.<method>` (the gateway's) and,
+ * for those in INTERNAL_RPC, on `im.internal.<service>.<method>` (other services'), in a queue group,
  * so replicas share the load. Every request is checked for unsafe strings and validated against
  * its schema in the contracts; errors travel back as named codes, and an unexpected one as a 500
  * without internals. Nothing a request does can throw out of here: a reply too big for one NATS
@@ -58,8 +67,17 @@ export class RpcServer<S extends ServiceName> {
     for (const [method, handler] of Object.entries(extra)) this.on(method, () => handler(), false);
   }
 
+  /** Subscribes the method on each subject it is answered on: from the gateway, from other services, or both. */
   private on(method: string, handle: (payload: unknown) => Promise<unknown>, barriered = true): void {
-    const sub = this.nc.subscribe(this.subjects.rpc(this.service, method), {
+    const subjects = [
+      ...(answeredForGateway(this.service, method) ? [this.subjects.rpc(this.service, method)] : []),
+      ...(isInternalMethod(this.service, method) ? [this.subjects.internal(this.service, method)] : []),
+    ];
+    for (const subject of subjects) this.subs.push(this.subscribe(subject, method, handle, barriered));
+  }
+
+  private subscribe(subject: string, method: string, handle: (payload: unknown) => Promise<unknown>, barriered: boolean): Subscription {
+    return this.nc.subscribe(subject, {
       queue: `${this.subjects.prefix}-${this.service}`,
       callback: (err, msg) => {
         if (err) {
@@ -73,7 +91,6 @@ export class RpcServer<S extends ServiceName> {
           .catch((e) => this.logger?.error(`${this.service}.${method}: ${(e as Error)?.stack ?? e}`));
       },
     });
-    this.subs.push(sub);
   }
 
   /**
@@ -96,7 +113,7 @@ export class RpcServer<S extends ServiceName> {
       } catch {
         throw Errors.validation([], 'request body is not JSON');
       }
-      // Anyone can publish on an RPC subject, not only the gateway: the same edge check here.
+      // A service does not trust its callers (on an open NATS anyone can publish here): the gateway's edge check again.
       assertSafeInput(payload, '');
       const synced = consistent && barrier?.active ? await barrier.sync().then(() => true) : false;
       try {
@@ -181,19 +198,37 @@ export async function catchUpWithOwner(owner: ServiceName): Promise<void> {
   if (barrier?.active) await barrier.syncShared(owner);
 }
 
-/** Calls a service method and returns its result, or throws its named error. */
+/**
+ * Calls a service method and returns its result, or throws its named error. The gateway's client
+ * asks on `im.rpc.*`; a service's (`RpcClient.internal`) on `im.internal.*`, and only for the
+ * methods INTERNAL_RPC lists.
+ */
 export class RpcClient {
   constructor(
     private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     private readonly timeoutMs = 10_000,
+    private readonly route: 'gateway' | 'internal' = 'gateway',
   ) {}
+
+  /** The client one service uses to ask another. */
+  static internal(nc: NatsConnection, subjects: Subjects, timeoutMs?: number): RpcClient {
+    return new RpcClient(nc, subjects, timeoutMs, 'internal');
+  }
+
+  private subject(service: ServiceName, method: string): string {
+    if (this.route === 'gateway') return this.subjects.rpc(service, method);
+    // A programming error, not a request's: the method must be added to INTERNAL_RPC (and so to nats.conf).
+    if (!isInternalMethod(service, method)) throw new Error(`${service}.${method} is not in INTERNAL_RPC`);
+    return this.subjects.internal(service, method);
+  }
 
   async call<S extends ServiceName, M extends RpcMethod<S>>(service: S, method: M, req: RpcRequest<S, M>): Promise<RpcReply<S, M>> {
     return (await this.raw(service, method, req)) as RpcReply<S, M>;
   }
 
   async raw(service: ServiceName, method: string, req: unknown, timeoutMs = this.timeoutMs): Promise<unknown> {
+    const subject = this.subject(service, method);
     const data = Buffer.from(JSON.stringify(req), 'utf8');
     // NATS would refuse to publish it: the caller sent too much, not a service that is down.
     const limit = maxPayloadOf(this.nc);
@@ -202,7 +237,7 @@ export class RpcClient {
     const consistent = rpcContext.getStore()?.consistent === true;
     try {
       const opts = consistent ? { timeout: timeoutMs, headers: consistentHeaders() } : { timeout: timeoutMs };
-      reply = await this.nc.request(this.subjects.rpc(service, method), data, opts);
+      reply = await this.nc.request(subject, data, opts);
     } catch (e) {
       throw Errors.unavailable(`${service} did not answer (${(e as Error).message})`);
     }

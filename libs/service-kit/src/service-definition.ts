@@ -1,5 +1,5 @@
 import { ServiceName } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { NatsAuth, Projection } from '@im/eventstore';
 import { Migration } from 'kysely';
 import { ConfigOf } from './config';
 import { commonSpec } from './config/common.config';
@@ -21,4 +21,6 @@ export interface ServiceOptions {
   clock?: Clock;
   /** Background work (relay, consumers) can be left off, e.g. by a rebuild tool. */
   background?: boolean;
+  /** The service's NATS credentials; unset, they come from the environment (NATS_USER, ...). */
+  natsAuth?: NatsAuth;
 }

@@ -2,7 +2,7 @@ import { Subjects } from '@im/contracts';
 import { createDb } from '@im/db';
 import { connectNats } from '@im/eventstore';
 import { DynamicModule, Module } from '@nestjs/common';
-import { commonSpec, readConfig, readSecrets } from './config';
+import { commonSpec, natsAuthFromConfig, readConfig, readSecrets } from './config';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
 import { CLOCK, CONFIG, DB, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } from './tokens';
 
@@ -19,6 +19,7 @@ export class ServiceKitModule {
     // A service holds no secret today, but one deployed with a known or empty secret is refused
     // like the gateway, so a production stack cannot come up half-configured.
     readSecrets(process.env);
+    const natsAuth = options.natsAuth ?? natsAuthFromConfig(config);
     return {
       module: ServiceKitModule,
       global: true,
@@ -28,7 +29,7 @@ export class ServiceKitModule {
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: SUBJECTS, useValue: new Subjects(config.subjectPrefix) },
         { provide: DB, useFactory: () => createDb({ url: config.databaseUrl, schema: def.service }) },
-        { provide: NATS, useFactory: () => connectNats(config.natsUrl, `im-${def.service}`) },
+        { provide: NATS, useFactory: () => connectNats(config.natsUrl, `im-${def.service}`, natsAuth) },
       ],
       exports: [SERVICE_DEFINITION, CONFIG, CLOCK, SUBJECTS, DB, NATS],
     };

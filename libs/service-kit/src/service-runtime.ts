@@ -77,7 +77,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     const sources = new Set([service, ...this.projections.flatMap((p) => p.sources)]);
     for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
     if (this.config.options.background !== false) await this.startBackground();
-    const barrier = new ReadBarrier(new RpcClient(this.nats.nc, this.subjects), () => this.consumers);
+    const barrier = new ReadBarrier(RpcClient.internal(this.nats.nc, this.subjects), () => this.consumers);
     this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger, barrier);
     this.rpc.listen(this.handlers, {
       health: async () => ({ service, status: 'ok', consumers: await this.consumersHealth() }),

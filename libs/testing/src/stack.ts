@@ -1,4 +1,5 @@
 import { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import type { NatsAuth } from '@im/eventstore';
 import { bootService, Clock, ServiceOptions } from '@im/service-kit';
 import { createGateway, registeredRoutes } from '../../../apps/gateway/src/create-gateway';
 import { GatewayConfig, gatewayConfig } from '../../../apps/gateway/src/gateway.config';
@@ -44,21 +45,23 @@ export interface StackOptions {
   gateway?: Partial<GatewayConfig>;
   /** Service settings instead of the environment's, e.g. `{ push: { allowedNetworks: ['127.0.0.0/8'] } }`. */
   settings?: ServiceSettings;
+  /** Each app's NATS credentials (as in production, one user per app); unset, from the environment. */
+  natsAuth?: Partial<Record<AppName | 'gateway', NatsAuth>>;
 }
 
 /** Boots the apps in this process against the env's database and prefix, the gateway on a free port. */
 export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise<TestStack> {
   process.env.LOG_LEVEL ??= 'silent';
   const config = { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, subjectPrefix: env.prefix };
-  const serviceOptions: ServiceOptions = { config, clock: opts.clock };
   const services = new Map<AppName, INestApplicationContext>();
   const startService = async (name: AppName) => {
+    const serviceOptions: ServiceOptions = { config, clock: opts.clock, natsAuth: opts.natsAuth?.[name] };
     services.set(name, await bootService(MODULES[name]().register(serviceOptions, opts.settings?.[name])));
   };
   const names = opts.only ?? (Object.keys(MODULES) as AppName[]);
   await Promise.all(names.map(startService));
   const gateway = await createGateway(
-    gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0, ...opts.gateway }),
+    gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0, natsAuth: opts.natsAuth?.gateway, ...opts.gateway }),
   );
   await gateway.listen(0, '127.0.0.1');
   const url = await gateway.getUrl();

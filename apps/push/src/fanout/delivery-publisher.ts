@@ -31,7 +31,8 @@ interface Pending {
  * connection's messages are stored in the order sent.
  */
 export class DeliveryPublisher {
-  private readonly inbox = createInbox();
+  /** Under this connection's inbox prefix: the only inboxes its NATS user may subscribe to. */
+  private readonly inbox: string;
   private sub?: Subscription;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -39,7 +40,9 @@ export class DeliveryPublisher {
   constructor(
     private readonly nats: Nats,
     private readonly subjects: Subjects,
-  ) {}
+  ) {
+    this.inbox = createInbox(nats.inboxPrefix);
+  }
 
   /**
    * Resolves once the stream has stored every delivery, so the next event's land after them.

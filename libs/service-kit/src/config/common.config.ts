@@ -1,5 +1,7 @@
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@im/db';
-import { defineConfig, envVar, EnvTypes } from './env-var';
+import { natsAuthOf, NatsAuth } from '@im/eventstore';
+import { defineConfig, envVar, EnvTypes, optionalEnvVar } from './env-var';
+import { ConfigError } from './read-config';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -13,7 +15,24 @@ export const commonSpec = defineConfig({
   natsUrl: envVar('NATS_URL', EnvTypes.urls(['nats:', 'tls:']), DEFAULT_NATS_URL),
   subjectPrefix: envVar('SUBJECT_PREFIX', EnvTypes.text().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -'), 'im'),
   logLevel: envVar('LOG_LEVEL', EnvTypes.oneOf(LOG_LEVELS), 'info' as LogLevel),
+  // NATS credentials, one kind at most (deploy/nats/nats.conf defines a user per app); none: anonymous.
+  natsUser: optionalEnvVar('NATS_USER', EnvTypes.text()),
+  natsPassword: optionalEnvVar('NATS_PASSWORD', EnvTypes.text()),
+  natsToken: optionalEnvVar('NATS_TOKEN', EnvTypes.text()),
+  natsCreds: optionalEnvVar('NATS_CREDS', EnvTypes.text()),
+  natsInboxPrefix: optionalEnvVar('NATS_INBOX_PREFIX', EnvTypes.text().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be subject tokens without wildcards')),
 });
+
+type CommonValues = { natsUser?: string; natsPassword?: string; natsToken?: string; natsCreds?: string; natsInboxPrefix?: string };
+
+/** The NATS credentials a config names; refused (like any bad value) when they do not fit together. */
+export function natsAuthFromConfig(c: CommonValues): NatsAuth | undefined {
+  try {
+    return natsAuthOf({ user: c.natsUser, pass: c.natsPassword, token: c.natsToken, credsFile: c.natsCreds, inboxPrefix: c.natsInboxPrefix });
+  } catch (e) {
+    throw new ConfigError([(e as Error).message]);
+  }
+}
 
 /** Nest's logger levels for a LOG_LEVEL. */
 export function nestLogLevels(level: LogLevel): false | Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
