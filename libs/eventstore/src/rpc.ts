@@ -31,11 +31,11 @@ export function maxPayloadOf(nc: NatsConnection): number {
 export type RpcHandler<S extends ServiceName, M extends RpcMethod<S>> = (req: RpcParsed<S, M>) => Promise<RpcReply<S, M>>;
 export type RpcHandlers<S extends ServiceName> = { [M in RpcMethod<S>]: RpcHandler<S, M> };
 
-/** The plumbing the gateway asks besides the RPC map: its `/health`. */
-const GATEWAY_PLUMBING = new Set(['health']);
+/** Plumbing that only services ask (the read barrier's): not answered on the gateway's subjects. */
+const INTERNAL_ONLY = new Set(['position']);
 
-function answeredForGateway(service: ServiceName, method: string): boolean {
-  return Object.prototype.hasOwnProperty.call(RPC[service], method) || GATEWAY_PLUMBING.has(method);
+function answeredForGateway(method: string): boolean {
+  return !INTERNAL_ONLY.has(method);
 }
 
 /**
@@ -70,7 +70,7 @@ export class RpcServer<S extends ServiceName> {
   /** Subscribes the method on each subject it is answered on: from the gateway, from other services, or both. */
   private on(method: string, handle: (payload: unknown) => Promise<unknown>, barriered = true): void {
     const subjects = [
-      ...(answeredForGateway(this.service, method) ? [this.subjects.rpc(this.service, method)] : []),
+      ...(answeredForGateway(method) ? [this.subjects.rpc(this.service, method)] : []),
       ...(isInternalMethod(this.service, method) ? [this.subjects.internal(this.service, method)] : []),
     ];
     for (const subject of subjects) this.subs.push(this.subscribe(subject, method, handle, barriered));
