@@ -47,7 +47,10 @@ describe('red packets e2e', () => {
     expect(created.status).toBe(201);
     const { redPacketId, messageUId } = created.body;
     // The payment id makes creation exactly-once.
-    expect((await create(sender, { conversationType: 3, targetId: 'g10', totalAmount: 1000, count: 5 }, 'pay-1')).body).toEqual(created.body);
+    const body = { conversationType: 3, targetId: 'g10', totalAmount: 1000, count: 5, greeting: 'Happy new year' };
+    expect((await create(sender, body, 'pay-1')).body).toEqual(created.body);
+    // The same payment id for another packet is refused, not answered with the first one.
+    expect((await create(sender, { ...body, count: 4 }, 'pay-1')).body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
     const claimers = others.slice(0, 7);
     const results = await Promise.all(claimers.map((u) => claim(redPacketId, u)));

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { nestLogLevels } from '@im/service-kit';
+import { Clock, nestLogLevels } from '@im/service-kit';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
@@ -18,7 +18,7 @@ export function registeredRoutes(app: NestFastifyApplication): Array<{ method: s
   return registered.get(app) ?? [];
 }
 
-export async function createGateway(config: GatewayConfig): Promise<NestFastifyApplication> {
+export async function createGateway(config: GatewayConfig, opts: { clock?: Clock } = {}): Promise<NestFastifyApplication> {
   const routes: Array<{ method: string; url: string }> = [];
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
@@ -33,7 +33,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestFastifyA
   });
   // Every string that enters (body, query, path) is checked once, here, before any handler.
   adapter.getInstance().addHook('preValidation', async (req) => assertSafeRequest(req));
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, opts.clock), adapter, {
     logger: nestLogLevels(config.logLevel),
   });
   // Errors Fastify raises before Nest sees the request (bad JSON, oversize body) get the same shape.

@@ -9,6 +9,18 @@ export const gatewaySpec = defineConfig({
   host: envVar('HOST', EnvTypes.text(), '0.0.0.0'),
   /** SSE comment lines this often keep idle streams open through proxies. */
   heartbeatMs: envVar('STREAM_HEARTBEAT_MS', EnvTypes.positive(), 15_000),
+  /** How long an Idempotency-Key's answer is replayed (the NATS bucket's max_age prunes it after). */
+  idempotencyTtlSeconds: envVar('IDEMPOTENCY_TTL_SECONDS', EnvTypes.positive(), 24 * 3600),
+  /**
+   * Token bucket per user token's user (sustained per second, and the burst), and one for the
+   * server key. Defaults high enough that no bench is throttled (the CPU bench sends 1,000+
+   * messages/s with one user's token; the others drive thousands of calls/s with the server key):
+   * a deployment sets its own (README, "Idempotency and rate limits").
+   */
+  rateLimitUserPerSecond: envVar('RATE_LIMIT_USER_PER_SECOND', EnvTypes.positive(), 5_000),
+  rateLimitUserBurst: envVar('RATE_LIMIT_USER_BURST', EnvTypes.positive(), 10_000),
+  rateLimitServerPerSecond: envVar('RATE_LIMIT_SERVER_PER_SECOND', EnvTypes.positive(), 50_000),
+  rateLimitServerBurst: envVar('RATE_LIMIT_SERVER_BURST', EnvTypes.positive(), 100_000),
 });
 
 export type GatewayConfig = ConfigOf<typeof gatewaySpec> &
@@ -29,3 +41,4 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
   const natsAuth = overrides.natsAuth ?? natsAuthFromConfig(values);
   return { tokenTtlSeconds: 30 * 24 * 3600, ...overrides, ...values, ...secrets, natsAuth };
 }
+

@@ -1,4 +1,5 @@
 import { Subjects } from '@im/contracts';
+import { Clock, systemClock } from '@im/service-kit';
 import { connectNats, Nats, RpcClient } from '@im/eventstore';
 import { PresenceReporter } from '@im/realtime';
 import { hostname } from 'node:os';
@@ -8,6 +9,10 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { GatewayConfig } from './gateway.config';
 import { AuthGuard } from './http/auth.guard';
 import { ErrorFilter } from './http/error.filter';
+import { IdempotencyInterceptor } from './http/idempotency.interceptor';
+import { IdempotencyStore } from './http/idempotency.store';
+import { RateLimiter } from './http/rate-limit';
+import { RateLimitGuard } from './http/rate-limit.guard';
 import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ConversationsController } from './routes/conversations.controller';
 import { DocsController } from './routes/docs.controller';
@@ -23,7 +28,7 @@ import { AdminPushesController } from './routes/admin-pushes.controller';
 import { DevicesController } from './routes/devices.controller';
 import { NotificationsController } from './routes/notifications.controller';
 import { StreamController } from './stream/stream.controller';
-import { GATEWAY_CONFIG, GATEWAY_NATS, PRESENCE, RPC_CLIENT, SUBJECTS_TOKEN } from './tokens';
+import { GATEWAY_CLOCK, GATEWAY_CONFIG, GATEWAY_NATS, IDEMPOTENCY_STORE, PRESENCE, RATE_LIMITER, RPC_CLIENT, SUBJECTS_TOKEN } from './tokens';
 
 /** The REST gateway owns no tables: it authenticates, validates, and forwards over NATS. */
 @Module({})
@@ -33,7 +38,8 @@ export class GatewayModule implements OnApplicationShutdown {
     @Inject(PRESENCE) private readonly presence: PresenceReporter,
   ) {}
 
-  static register(config: GatewayConfig): DynamicModule {
+  /** `clock` moves the gateway's time in tests (idempotency expiry, rate limit refill). */
+  static register(config: GatewayConfig, clock: Clock = systemClock): DynamicModule {
     return {
       module: GatewayModule,
       controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
@@ -43,9 +49,23 @@ export class GatewayModule implements OnApplicationShutdown {
         { provide: SUBJECTS_TOKEN, useValue: new Subjects(config.subjectPrefix) },
         { provide: RPC_CLIENT, useFactory: (n: Nats, s: Subjects) => new RpcClient(n.nc, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
         { provide: PRESENCE, useFactory: (n: Nats, s: Subjects) => startPresence(n, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
+        { provide: GATEWAY_CLOCK, useValue: clock },
+        { provide: RATE_LIMITER, useValue: new RateLimiter() },
+        {
+          provide: IDEMPOTENCY_STORE,
+          useFactory: async (n: Nats, s: Subjects) => {
+            const store = new IdempotencyStore(n, s, config.idempotencyTtlSeconds * 1000);
+            await store.ensure();
+            return store;
+          },
+          inject: [GATEWAY_NATS, SUBJECTS_TOKEN],
+        },
+        // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

@@ -65,6 +65,18 @@ export const Errors = {
   /** A URL whose host name does not resolve. */
   outboundUnresolved: (path: string, url: string) =>
     new AppError('OUTBOUND_HOST_UNRESOLVED', 422, `the host of ${url} does not resolve`, [{ path, url, message: 'the host does not resolve' }]),
+  /**
+   * Refused before any work was done: try again after `retryAfterSeconds` (the gateway sends it
+   * as `Retry-After`). A rate limit of the caller's credential, or a service at its capacity.
+   */
+  rateLimited: (message: string, retryAfterSeconds = 1, code = 'RATE_LIMITED') =>
+    new AppError(code, 429, message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) }),
+  /** An Idempotency-Key already used for another request (another body, route or method). */
+  idempotencyKeyReused: () =>
+    new AppError('IDEMPOTENCY_KEY_REUSED', 422, 'this Idempotency-Key was used for a different request (another body, route or method)'),
+  /** The first request with this Idempotency-Key has not been answered yet. */
+  idempotencyKeyInFlight: () =>
+    new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 409, 'a request with this Idempotency-Key is still running; retry for its answer', { retryAfterSeconds: 1 }),
   /** Keys that belong to something else on the message (a red packet's state), named in `details.keys`. */
   reservedExpansionKey: (keys: string[], owner: string) =>
     new AppError('RESERVED_EXPANSION_KEY', 422, `${keys.join(', ')} belong to the ${owner} and cannot be set, removed or cleared`, { keys, owner }),

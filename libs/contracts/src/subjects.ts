@@ -76,6 +76,22 @@ export class Subjects {
     return `${this.prefix}.presence.sync`;
   }
 
+  /**
+   * The gateways' remembered answers to requests with an Idempotency-Key, one subject per
+   * (credential, key) hash, the last message per subject kept: a key-value bucket with an age limit.
+   */
+  idempotencyStream(): string {
+    return `${this.prefix}_idempotency`.toUpperCase().replace(/-/g, '_');
+  }
+
+  idempotency(keyHash: string): string {
+    return `${this.prefix}.idempotency.${keyHash}`;
+  }
+
+  idempotencyWildcard(): string {
+    return `${this.prefix}.idempotency.*`;
+  }
+
   /** Durable consumer names are per projection; they must be unique within a stream only. */
   durable(consumerService: ServiceName, projection: string): string {
     return `${consumerService}_${projection}`.replace(/[^A-Za-z0-9_-]/g, '_');

@@ -40,6 +40,7 @@ export interface TestStack {
 export interface StackOptions {
   /** Which services run (the gateway always does). */
   only?: AppName[];
+  /** The services' and the gateway's clock. */
   clock?: Clock;
   /** Gateway config values instead of the environment's (e.g. `previousTokenSecrets`). */
   gateway?: Partial<GatewayConfig>;
@@ -62,6 +63,7 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
   await Promise.all(names.map(startService));
   const gateway = await createGateway(
     gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0, natsAuth: opts.natsAuth?.gateway, ...opts.gateway }),
+    { clock: opts.clock },
   );
   await gateway.listen(0, '127.0.0.1');
   const url = await gateway.getUrl();

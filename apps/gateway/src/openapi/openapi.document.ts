@@ -49,7 +49,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'patch', path: '/v1/messages/{messageUId}/expansion', summary: 'Set, remove or clear expansion keys (compare-and-set with expectedVersions; at most 64 KB in all)', auth: 'any', body: PatchExpansionBody, success: 200, errors: [400, 401, 404, 409, 413, 422] },
   { method: 'get', path: '/v1/messages/{messageUId}/expansion', summary: "A message's expansion: { key: { v, version, ts } }", auth: 'any', success: 200, errors: [401, 404] },
   { method: 'post', path: '/v1/red-packets', summary: 'Create a red packet and send its app:red_packet message: the app server, after it took the payment, as the payer (X-User-Id; Idempotency-Key = its payment id); a user token is 403', auth: 'server', body: CreateRedPacketBody, success: 201, errors: [400, 401, 403, 404, 422] },
-  { method: 'post', path: '/v1/red-packets/{redPacketId}/claims', summary: 'Claim a share', auth: 'any', success: 200, errors: [401, 403, 404, 409, 410] },
+  { method: 'post', path: '/v1/red-packets/{redPacketId}/claims', summary: 'Claim a share (a burst beyond capacity is 429 CLAIMS_BUSY with Retry-After, having claimed nothing)', auth: 'any', success: 200, errors: [401, 403, 404, 409, 410, 429] },
   { method: 'get', path: '/v1/red-packets/{redPacketId}', summary: 'A red packet: totals, remaining, claims, best luck, your claim', auth: 'any', success: 200, errors: [401, 404] },
   { method: 'put', path: '/v1/message-types/{objectName}', summary: 'Register a custom message type', auth: 'server', body: RegisterMessageTypeBody, success: 200, errors: [400, 401, 403] },
   { method: 'get', path: '/v1/stream', summary: 'Server-Sent Events for one device (deviceId); resume with Last-Event-ID. A private or system event names the conversation as you see it (targetId: the other side)', auth: 'any', query: StreamQuery, success: 200, errors: [400, 401] },
@@ -93,13 +93,40 @@ function parameters(op: Operation): unknown[] {
   const headers = op.auth === 'server' || op.auth === 'any'
     ? [{ name: 'X-User-Id', in: 'header', required: false, description: 'With the server key: the user the call acts as', schema: { type: 'string' } }]
     : [];
-  const idempotency = op.method === 'post' ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 } }] : [];
+  const idempotency = isWrite(op) ? [IDEMPOTENCY_KEY] : [];
   return [...path, ...query, ...headers, ...idempotency];
+}
+
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; ' +
+    'the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. ' +
+    '5xx and 429 answers are not kept, so their retry runs again.',
+  schema: { type: 'string', minLength: 1, maxLength: 128 },
+};
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Whole seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } };
+
+function isWrite(op: Operation): boolean {
+  return op.method !== 'get';
+}
+
+/** Every authenticated call may be rate limited; every write may meet its Idempotency-Key again. */
+function errorsOf(op: Operation): number[] {
+  const extra = op.auth === 'public' ? [] : isWrite(op) ? [409, 422, 429] : [429];
+  return [...new Set([...op.errors, ...extra])].sort((a, b) => a - b);
 }
 
 function operation(op: Operation): Record<string, unknown> {
   const responses: Record<string, unknown> = { [op.success]: { description: 'OK' } };
-  for (const status of op.errors) responses[status] = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  for (const status of errorsOf(op)) {
+    const headers = status === 429 || (status === 409 && isWrite(op)) ? { headers: RETRY_AFTER } : {};
+    const description = status === 429 ? 'Rate limited (RATE_LIMITED), or a service at capacity (CLAIMS_BUSY): nothing was done' : 'Error';
+    responses[status] = { description, ...headers, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  }
   return {
     summary: op.summary,
     security: op.auth === 'public' ? [] : op.auth === 'server' ? [{ serverKey: [] }] : [{ serverKey: [] }, { userToken: [] }],
@@ -114,7 +141,10 @@ export function openApiDocument(): Record<string, unknown> {
   for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: '3.1.0',
-    info: { title: 'IM backend gateway', version: '0.1.0', description: 'REST API of the event-sourced IM backend. Errors are `{ error: { code, message, details } }`.' },
+    info: { title: 'IM backend gateway', version: '0.1.0', description:
+        'REST API of the event-sourced IM backend. Errors are `{ error: { code, message, details } }`. ' +
+        'Calls are rate limited per credential (each user token, and the server key): 429 RATE_LIMITED with Retry-After (see the README for the limits and their variables).',
+    },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: {
