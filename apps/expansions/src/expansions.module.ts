@@ -18,6 +18,7 @@ import { messagingViewProjection } from './messaging-view/messaging-view.project
 import { ExpansionsEnvSettings, expansionsSettings } from './expansions.settings';
 import { migrations } from './migrations';
 import { claimNoticesProjection } from './red-packets/claim-notices.projection';
+import { CLAIM_ADMISSION, ClaimAdmission } from './red-packets/claim-admission';
 import { DROPPED_NOTICES, DroppedNotices } from './red-packets/dropped-notices';
 import { packetExpansionProjection } from './red-packets/red-packet-expansion';
 import { EXPIRY_SCAN_MS, RedPacketExpiryWorker } from './red-packets/expiry.worker';
@@ -40,7 +41,7 @@ export interface ExpansionsSettings extends ExpansionsEnvSettings {
 @Module({})
 export class ExpansionsModule {
   static register(options: ServiceOptions = {}, settings: Partial<ExpansionsSettings> = {}): DynamicModule {
-    const { expiryScanMs } = expansionsSettings(process.env, settings);
+    const { expiryScanMs, claimsPerPacket, claimsTotal, claimsMaxWaitMs } = expansionsSettings(process.env, settings);
     return {
       module: ExpansionsModule,
       imports: [ServiceKitModule.forService(expansionsDefinition, options)],
@@ -51,6 +52,7 @@ export class ExpansionsModule {
         RedPacketExpiryWorker,
         { provide: EXPIRY_SCAN_MS, useValue: expiryScanMs },
         { provide: RANDOM, useValue: settings.random ?? cryptoRandom },
+        { provide: CLAIM_ADMISSION, useValue: new ClaimAdmission({ perPacket: claimsPerPacket, total: claimsTotal, maxWaitMs: claimsMaxWaitMs }) },
         {
           provide: RED_PACKET_MESSENGER,
           useFactory: (nats: Nats, subjects: Subjects) => new RedPacketMessenger(RpcClient.internal(nats.nc, subjects)),
@@ -62,7 +64,7 @@ export class ExpansionsModule {
           useFactory: (m: RedPacketMessenger, dropped: DroppedNotices) => [claimNoticesProjection(m, dropped)],
           inject: [RED_PACKET_MESSENGER, DROPPED_NOTICES],
         },
-        { provide: RPC_HANDLERS, useFactory: expansionsRpc, inject: [ExpansionsService, RedPacketsService] },
+        { provide: RPC_HANDLERS, useFactory: expansionsRpc, inject: [ExpansionsService, RedPacketsService, CLAIM_ADMISSION] },
       ],
     };
   }

@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Transaction } from 'kysely';
 import { randomBytes, randomInt } from 'node:crypto';
 import { assertCanSee, canSee, isGroupMember } from '../messaging-view/access';
+import { ClaimDeadline } from './claim-admission';
 import { assertCreatable, decideClaim } from './red-packet.decider';
 import { isPermanent, RedPacketMessenger } from './red-packet-message';
 import { bestLuckOf, claimsOf, loadPacket, packetRef, RedPacketRow } from './red-packet.repository';
@@ -42,7 +43,8 @@ export class RedPacketsService {
     return { redPacketId: packet.id, messageUId: packet.messageUId ?? (await this.sendMessage(packet)) };
   }
 
-  async claim({ actor, redPacketId }: RpcParsed<'expansions', 'redpackets.claim'>): Promise<RpcReply<'expansions', 'redpackets.claim'>> {
+  /** `deadline` (from the admission) refuses, unwritten, a claim that waited too long for the lock. */
+  async claim({ actor, redPacketId }: RpcParsed<'expansions', 'redpackets.claim'>, deadline?: ClaimDeadline): Promise<RpcReply<'expansions', 'redpackets.claim'>> {
     const userId = actingUser(actor);
     // Who may see it does not change under the lock: check before taking it, to keep it short.
     const seen = await loadPacket(this.db, redPacketId);
@@ -53,6 +55,7 @@ export class RedPacketsService {
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock.now().getTime();
       const p = (await loadPacket(trx, redPacketId, true))!;
+      deadline?.assertOpen();
       const existing = await trx
         .selectFrom('red_packet_claims')
         .select(['amount', 'claimed_at'])
