@@ -44,7 +44,7 @@ describe('red packet claim burst e2e', () => {
     const answers = await Promise.all(members.map(claim));
     const kinds = countBy(answers, (r) => `${r.status} ${r.body?.error?.code ?? 'OK'}`);
     // Nothing else: no 5xx, no timeout.
-    expect(Object.keys(kinds).every((k) => ['200 OK', '409 RED_PACKET_EXHAUSTED', '429 CLAIMS_BUSY'].includes(k))).toBe(true);
+    expect(Object.keys(kinds).filter((k) => !['200 OK', '409 RED_PACKET_EXHAUSTED', '429 CLAIMS_BUSY'].includes(k))).toEqual([]);
     expect(kinds['429 CLAIMS_BUSY']).toBeGreaterThan(0);
     expect(kinds['200 OK']).toBeGreaterThan(0);
     for (const r of answers.filter((a) => a.status === 429)) expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

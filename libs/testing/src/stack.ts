@@ -65,7 +65,8 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
     gatewayConfig(process.env, { ...config, apiKey: TEST_API_KEY, tokenSecret: TEST_TOKEN_SECRET, port: 0, natsAuth: opts.natsAuth?.gateway, ...opts.gateway }),
     { clock: opts.clock },
   );
-  await gateway.listen(0, '127.0.0.1');
+  // A backlog past Node's 511, so a test's burst of thousands of connections is queued, not reset.
+  await gateway.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   const url = await gateway.getUrl();
   const stopService = async (name: AppName) => {
     await services.get(name)?.close();
