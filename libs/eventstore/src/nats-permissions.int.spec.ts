@@ -188,8 +188,13 @@ describe('NATS accounts (deploy/nats/nats.conf)', () => {
     });
 
     it('creates a red packet: expansions sends its message through messaging internal subject', async () => {
-      const created = await stack.api.post('/v1/red-packets', { conversationType: 1, targetId: 'bob', totalAmount: 100, count: 1, mode: 'fixed', currency: 'CNY' }, { as: 'alice' });
+      // With an Idempotency-Key: the gateway's bucket (im.idempotency.*, IM_IDEMPOTENCY) works too.
+      const body = { conversationType: 1, targetId: 'bob', totalAmount: 100, count: 1, mode: 'fixed', currency: 'CNY' };
+      const create = () => stack.api.post('/v1/red-packets', body, { as: 'alice', headers: { 'idempotency-key': 'pay-accounts' } });
+      const created = await create();
       expect(created.status).toBe(201);
+      const again = await create();
+      expect([again.status, again.body, again.headers.get('idempotent-replayed')]).toEqual([201, created.body, 'true']);
       const message = await eventually(async () => {
         const history = await stack.api.get('/v1/conversations/1/alice/messages', { as: 'bob' });
         const found = history.body.messages.find((m: { messageUId: string }) => m.messageUId === created.body.messageUId);
