@@ -13,3 +13,5 @@ export * from './receipts-api';
 export * from './push-api';
 export * from './actor';
 export * from './pages';
+/** Response schemas, named like the reply types they mirror: `ReplySchemas.MessageView`. */
+export * as ReplySchemas from './responses';
