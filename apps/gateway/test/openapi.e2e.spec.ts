@@ -22,7 +22,7 @@ describe('OpenAPI document e2e', () => {
   beforeAll(async () => {
     env = await createTestEnv();
     stack = await startStack(env, { only: [] });
-    doc = await (await fetch(`${stack.api.baseUrl}/docs/openapi.json`)).json();
+    doc = (await (await fetch(`${stack.api.baseUrl}/docs/openapi.json`)).json()) as typeof doc;
   });
 
   afterAll(async () => {
