@@ -7,7 +7,7 @@ export interface ImClientOptions {
   /** The app backend's server key (`IM_API_KEY`); with `userId`, calls act as that user (`X-User-Id`). */
   serverKey?: string;
   userId?: string;
-  /** Attempts after the first for a call that failed on the network or with 503 (default 3). */
+  /** Attempts after the first for a call that failed on the network, with 503 or 429, or met its own key in flight (default 3). */
   retries?: number;
   /** The first retry's delay; each next one doubles it (default 200 ms). */
   retryDelayMs?: number;
@@ -31,11 +31,9 @@ export class ImApiError extends Error {
 export interface CallInit {
   query?: object;
   body?: unknown;
-  /** For POSTs: the key to send (default a new random one per call, reused by its retries). */
+  /** For writes: the key to send (default a new random one per call, reused by its retries). */
   idempotencyKey?: string;
 }
-
-const RETRYABLE_METHODS = new Set(['GET', 'PUT', 'DELETE', 'POST']);
 
 export class Transport {
   constructor(readonly options: ImClientOptions) {
@@ -58,44 +56,53 @@ export class Transport {
   }
 
   /**
-   * One call. A POST carries an Idempotency-Key, and a retry (after a network error or a 503,
-   * when the gateway may or may not have acted) sends the same key, so the gateway answers it
-   * with the first result instead of acting twice. PATCH (compare-and-set) is never retried.
+   * One call. Every write carries an Idempotency-Key, and a retry (after a network error or a
+   * 503, when the gateway may or may not have acted) sends the same key, so the gateway answers
+   * it with the first result instead of acting twice. 429 and the key's own request still in
+   * flight (409 IDEMPOTENCY_KEY_IN_FLIGHT) are retried after their Retry-After.
    */
   async call<T>(method: string, path: string, init: CallInit = {}): Promise<T> {
     const headers = { ...this.authHeaders(), accept: 'application/json' } as Record<string, string>;
-    if (method === 'POST') headers['idempotency-key'] = init.idempotencyKey ?? crypto.randomUUID();
+    if (method !== 'GET') headers['idempotency-key'] = init.idempotencyKey ?? crypto.randomUUID();
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const request = { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) };
-    const retries = RETRYABLE_METHODS.has(method) ? (this.options.retries ?? 3) : 0;
+    const retries = this.options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      const last = attempt >= retries;
       let res: Response;
       try {
         res = await (this.options.fetch ?? fetch)(this.url(path, init.query), request);
       } catch (e) {
-        if (last) throw e;
+        if (attempt >= retries) throw e;
         await this.pause(attempt);
         continue;
       }
-      if (res.status === 503 && !last) {
-        await res.body?.cancel();
-        await this.pause(attempt);
-        continue;
-      }
-      return this.parse<T>(res);
+      const outcome = await this.parse<T>(res);
+      if (!(outcome instanceof ImApiError)) return outcome;
+      if (attempt >= retries || !retryable(outcome)) throw outcome;
+      await this.pause(attempt, Number(res.headers.get('retry-after')) || 0);
     }
   }
 
-  private async parse<T>(res: Response): Promise<T> {
+  private async parse<T>(res: Response): Promise<T | ImApiError> {
     const text = await res.text();
-    const body = text ? (JSON.parse(text) as unknown) : undefined;
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON (a proxy's error page): keep the text */
+    }
     if (res.ok) return body as T;
     const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-    throw new ImApiError(res.status, error?.code ?? 'HTTP_ERROR', error?.message ?? res.statusText, error?.details);
+    return new ImApiError(res.status, error?.code ?? 'HTTP_ERROR', error?.message ?? res.statusText, error?.details);
   }
 
-  private pause(attempt: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? 200) * 2 ** attempt));
+  private pause(attempt: number, retryAfterSeconds = 0): Promise<void> {
+    const ms = Math.max((this.options.retryDelayMs ?? 200) * 2 ** attempt, retryAfterSeconds * 1000);
+    return new Promise((r) => setTimeout(r, ms));
   }
+}
+
+/** Answers after which the same call (with the same key) may still succeed. */
+function retryable(e: ImApiError): boolean {
+  return e.status === 503 || e.status === 429 || e.code === 'IDEMPOTENCY_KEY_IN_FLIGHT';
 }
