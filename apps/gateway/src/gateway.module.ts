@@ -14,6 +14,7 @@ import { IdempotencyStore } from './http/idempotency.store';
 import { RateLimiter } from './http/rate-limit';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
+import { ChatroomsController } from './routes/chatrooms.controller';
 import { ConversationsController } from './routes/conversations.controller';
 import { DocsController } from './routes/docs.controller';
 import { ExpansionsController } from './routes/expansions.controller';
@@ -42,7 +43,7 @@ export class GatewayModule implements OnApplicationShutdown {
   static register(config: GatewayConfig, clock: Clock = systemClock): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, DocsController, UsersController, GroupsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
+      controllers: [HealthController, DocsController, UsersController, GroupsController, ChatroomsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway', config.natsAuth) },

@@ -1,4 +1,5 @@
 import { RpcHandlers } from '@im/eventstore';
+import { ChatroomsService } from './chatrooms/chatrooms.service';
 import { ConversationsQueries } from './conversations/conversations.queries';
 import { GroupsService } from './groups/groups.service';
 import { MessageTypesService } from './message-types/message-types.service';
@@ -15,6 +16,7 @@ export const MESSAGING_HANDLER_DEPS = [
   StreamMessageService,
   MessageTypesService,
   ConversationsQueries,
+  ChatroomsService,
 ] as const;
 
 /** The thin NATS edge: each method maps one validated request to one call. */
@@ -26,6 +28,7 @@ export function messagingRpc(
   stream: StreamMessageService,
   types: MessageTypesService,
   conversations: ConversationsQueries,
+  chatrooms: ChatroomsService,
 ): RpcHandlers<'messaging'> {
   return {
     'users.upsert': (r) => users.upsert(r),
@@ -41,5 +44,13 @@ export function messagingRpc(
     'conversations.list': (r) => conversations.list(r),
     'conversations.history': (r) => conversations.history(r),
     'conversations.unreadTotals': (r) => conversations.unreadTotals(r),
+    'chatrooms.upsert': (r) => chatrooms.upsert(r),
+    'chatrooms.delete': (r) => chatrooms.delete(r),
+    'chatrooms.get': (r) => chatrooms.get(r),
+    'chatrooms.join': (r) => chatrooms.join(r),
+    'chatrooms.leave': (r) => chatrooms.leave(r),
+    'chatrooms.attributes.set': (r) => chatrooms.setAttribute(r),
+    'chatrooms.attributes.delete': (r) => chatrooms.deleteAttribute(r),
+    'chatrooms.attributes.list': (r) => chatrooms.listAttributes(r),
   };
 }

@@ -10,7 +10,7 @@ export const MessageUId = z.string().regex(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}
 /** RongCloud numbering. Chatroom (4) and ultra group (10) are planned, not built. */
 export const ConversationType = { PRIVATE: 1, GROUP: 3, CHATROOM: 4, SYSTEM: 6, ULTRA_GROUP: 10 } as const;
 export type ConversationTypeValue = (typeof ConversationType)[keyof typeof ConversationType];
-export const SUPPORTED_CONVERSATION_TYPES: readonly number[] = [1, 3, 6];
+export const SUPPORTED_CONVERSATION_TYPES: readonly number[] = [1, 3, 4, 6];
 export const ConversationTypeSchema = z.union([z.literal(1), z.literal(3), z.literal(4), z.literal(6), z.literal(10)], {
   error: 'conversationType is one of 1 (private), 3 (group), 4 (chatroom), 6 (system), 10 (ultra group)',
 });

@@ -15,3 +15,4 @@ export * from './actor';
 export * from './pages';
 /** Response schemas, named like the reply types they mirror: `ReplySchemas.MessageView`. */
 export * as ReplySchemas from './responses';
+export * from './chatrooms-api';

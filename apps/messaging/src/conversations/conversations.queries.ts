@@ -3,6 +3,7 @@ import { StoredView } from './message-events';
 import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
+import { isChatroomMember } from '../chatrooms/chatroom-members';
 import { isGroupMember } from '../groups/groups.service';
 import { actingUser, assertSupportedConversation } from '../messages/message.rules';
 import { decodeListCursor, encodeListCursor, pageOf } from './conversation-pages';
@@ -92,7 +93,8 @@ export class ConversationsQueries {
     return { totals };
   }
 
-  private async caughtUp(conversationId: string, seq: number): Promise<void> {
+  /** Waits (briefly, at most CATCH_UP_MS) until the projection has applied the conversation up to `seq`. */
+  async caughtUp(conversationId: string, seq: number): Promise<void> {
     const deadline = Date.now() + CATCH_UP_MS;
     while (Date.now() < deadline) {
       const c = await this.db.selectFrom('conversations').select('last_seq').where('conversation_id', '=', conversationId).executeTakeFirst();
@@ -146,6 +148,10 @@ export class ConversationsQueries {
   private async visibleConversation(type: number, userId: string, targetId: string): Promise<string> {
     if (type === ConversationType.GROUP) {
       if (!(await isGroupMember(this.db, targetId, userId))) throw Errors.notFound('conversation');
+      return conversationId(type, userId, targetId);
+    }
+    if (type === ConversationType.CHATROOM) {
+      if (!(await isChatroomMember(this.db, targetId, userId))) throw Errors.notFound('conversation');
       return conversationId(type, userId, targetId);
     }
     // A system conversation is named by the account (the target, as the user sees it) and the user.

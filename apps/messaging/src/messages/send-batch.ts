@@ -1,4 +1,4 @@
-import { EventData, MessageTypeDefinition, newEvent, RpcParsed, SendMessageResult } from '@im/contracts';
+import { ConversationType, EventData, MessageTypeDefinition, newEvent, RpcParsed, SendMessageResult } from '@im/contracts';
 import { appendToStreams } from '@im/eventstore';
 import { sql, Transaction } from 'kysely';
 import { lockConversations } from './conversation-head';
@@ -34,7 +34,8 @@ export function messageSentEvent(s: AcceptedSend, seq: number | null, now: Date)
     seq,
     sentTime: now.getTime(),
     isPersisted: s.type.isPersisted,
-    isCounted: s.type.isCounted,
+    // A chatroom's messages are never counted (nor listed, nor pushed).
+    isCounted: s.type.isCounted && body.conversationType !== ConversationType.CHATROOM,
     isStatus: s.type.isStatus,
     mention: s.mention,
     pushContent: body.pushContent,

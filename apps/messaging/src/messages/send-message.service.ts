@@ -10,6 +10,7 @@ import { GroupCommit, runOnce } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
+import { isChatroomMember } from '../chatrooms/chatroom-members';
 import { isGroupMember } from '../groups/groups.service';
 import { MessageTypesService } from '../message-types/message-types.service';
 import { ExistingUsers } from '../users/existing-users';
@@ -89,6 +90,10 @@ export class SendMessageService {
   private async assertAccess(type: number, senderId: string, targetId: string): Promise<void> {
     if (type === ConversationType.GROUP) {
       if (!(await isGroupMember(this.db, targetId, senderId))) throw Errors.notFound('group');
+      return;
+    }
+    if (type === ConversationType.CHATROOM) {
+      if (!(await isChatroomMember(this.db, targetId, senderId))) throw Errors.notFound('chatroom');
       return;
     }
     const missing = await this.users.missing([senderId, targetId]);

@@ -4,6 +4,7 @@ import { conversationsProjection } from './20261122000200_conversations_projecti
 import { messageLifecycle } from './20261122000300_message_lifecycle';
 import { messageExpansions } from './20261122000400_message_expansions';
 import { readPositions } from './20261122000500_read_positions';
+import { chatrooms } from './20261204000200_chatrooms';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_write_side': writeSide,
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000300_message_lifecycle': messageLifecycle,
   '20261122000400_message_expansions': messageExpansions,
   '20261122000500_read_positions': readPositions,
+  '20261204000200_chatrooms': chatrooms,
 };

@@ -1,4 +1,4 @@
-import { EventData, EventEnvelope, EventType } from '@im/contracts';
+import { ConversationType, EventData, EventEnvelope, EventType } from '@im/contracts';
 import { ConversationRef } from '../view/conversation-members';
 
 /**
@@ -31,7 +31,8 @@ const CONVERSATION_EVENTS = new Set<string>([
 export function audienceOf(event: EventEnvelope): Audience | null {
   if (event.type === 'message.sent') {
     const m = event.data as Data<'message.sent'>;
-    return { conversation: m, live: m.isStatus };
+    // A chatroom's messages reach who is in the room now, live: never stored per member.
+    return { conversation: m, live: m.isStatus || m.conversationType === ConversationType.CHATROOM };
   }
   if (CONVERSATION_EVENTS.has(event.type)) return { conversation: event.data as ConversationRef, live: false };
   switch (event.type) {

@@ -2,9 +2,11 @@ import { Migration } from 'kysely';
 import { pushCandidates } from './20261122000100_push_candidates';
 import { pushDelivery } from './20261122000200_push_delivery';
 import { pushPayloads } from './20261204000100_push_payloads';
+import { chatroomMembers } from './20261204000200_chatroom_members';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_push_candidates': pushCandidates,
   '20261122000200_push_delivery': pushDelivery,
   '20261204000100_push_payloads': pushPayloads,
+  '20261204000200_chatroom_members': chatroomMembers,
 };

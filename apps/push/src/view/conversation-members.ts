@@ -11,7 +11,7 @@ export interface ConversationRef {
 
 /**
  * The members of a conversation as far as one message goes: private, its two users; system, the
- * user and the account; group, the current members. A directed message narrows that to the
+ * user and the account; group and chatroom, the current members. A directed message narrows that to the
  * sender and its recipients (who were members when it was sent).
  */
 export async function membersOf(db: Kysely<any>, ref: ConversationRef, among?: string[]): Promise<string[]> {
@@ -25,13 +25,20 @@ export async function membersOf(db: Kysely<any>, ref: ConversationRef, among?: s
     const rows = await q.execute();
     return rows.map((r) => r.user_id as string);
   }
+  if (ref.conversationType === ConversationType.CHATROOM) {
+    if (among && among.length === 0) return [];
+    let q = db.selectFrom('chatroom_members').select('user_id').where('chatroom_id', '=', ref.targetId);
+    if (among) q = q.where('user_id', '=', sql<string>`ANY(${among}::text[])`);
+    const rows = await q.execute();
+    return rows.map((r) => r.user_id as string);
+  }
   const both = unique([ref.senderId, ref.targetId]);
   return directed ? both.filter((u) => u === ref.senderId || directed.includes(u)) : both;
 }
 
-/** The conversation as `userId` addresses it: the other side in private and system, the group otherwise. */
+/** The conversation as `userId` addresses it: the other side in private and system, the group or chatroom otherwise. */
 export function targetFor(ref: Pick<ConversationRef, 'conversationType' | 'targetId' | 'senderId'>, userId: string): string {
-  if (ref.conversationType === ConversationType.GROUP) return ref.targetId;
+  if (ref.conversationType === ConversationType.GROUP || ref.conversationType === ConversationType.CHATROOM) return ref.targetId;
   return userId === ref.senderId ? ref.targetId : ref.senderId;
 }
 

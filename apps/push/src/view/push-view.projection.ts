@@ -16,7 +16,7 @@ export const PUSH_VIEW = 'push_view';
 export const pushViewProjection: Projection = {
   name: PUSH_VIEW,
   sources: ['messaging', 'receipts'],
-  tables: ['group_members', 'profiles', 'groups', 'message_types', 'message_refs', 'read_positions'],
+  tables: ['group_members', 'profiles', 'groups', 'message_types', 'message_refs', 'read_positions', 'chatroom_members'],
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
 };
@@ -40,6 +40,19 @@ async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
       await trx.insertInto('message_types').values({ object_name: t.objectName, push_content }).onConflict((oc) => oc.column('object_name').doUpdateSet({ push_content })).execute();
       return;
     }
+    case 'chatroom.member.joined': {
+      const j = event.data as EventData<'chatroom.member.joined'>;
+      await trx.insertInto('chatroom_members').values({ chatroom_id: j.chatroomId, user_id: j.userId }).onConflict((oc) => oc.doNothing()).execute();
+      return;
+    }
+    case 'chatroom.member.left': {
+      const l = event.data as EventData<'chatroom.member.left'>;
+      await trx.deleteFrom('chatroom_members').where('chatroom_id', '=', l.chatroomId).where('user_id', '=', l.userId).execute();
+      return;
+    }
+    case 'chatroom.deleted':
+      await trx.deleteFrom('chatroom_members').where('chatroom_id', '=', (event.data as EventData<'chatroom.deleted'>).chatroomId).execute();
+      return;
     case 'conversation.read':
       return onRead(trx, event.data as EventData<'conversation.read'>);
     default:

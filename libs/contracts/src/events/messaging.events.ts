@@ -75,6 +75,21 @@ export const UserUpsertedData = z.object({ userId: EntityId, name: z.string(), p
 export const GroupUpsertedData = z.object({ groupId: EntityId, name: z.string() });
 export const GroupMembersChangedData = z.object({ groupId: EntityId, userIds: z.array(EntityId).min(1) });
 
+export const ChatroomUpsertedData = z.object({ chatroomId: EntityId, name: z.string() });
+export const ChatroomDeletedData = z.object({ chatroomId: EntityId });
+export const ChatroomMemberData = z.object({ chatroomId: EntityId, userId: EntityId });
+export const ChatroomAttributeChangedData = z.object({
+  chatroomId: EntityId,
+  type: z.union([z.literal(1), z.literal(2)]).describe("RC:chrmKVNotiMsg's type: 1 set, 2 deleted"),
+  key: z.string(),
+  value: z.string().describe('the new value (set) or the value it had (deleted)'),
+  userId: EntityId.describe('who set it (set) or who deleted it'),
+  autoDelete: z.boolean().describe('set: the key goes when its setter leaves'),
+  extra: z.string().optional().describe('the notificationExtra of the call'),
+  reason: z.enum(['set', 'deleted', 'setter-left']),
+  updatedAt: z.number().int(),
+});
+
 export const MESSAGING_EVENTS = {
   'user.upserted': define('messaging', 1, UserUpsertedData, 'A user profile was created or changed.'),
   'group.upserted': define('messaging', 1, GroupUpsertedData, 'A group was created or renamed.'),
@@ -83,5 +98,15 @@ export const MESSAGING_EVENTS = {
   'message.sent': define('messaging', 1, MessageSentData, 'A message was accepted (stored or not).'),
   'message.recalled': define('messaging', 1, MessageRecalledData, 'A stored message was recalled (kept as a notice, or deleted).'),
   'message.stream.appended': define('messaging', 1, StreamAppendedData, 'A chunk was appended to a streaming (RC:StreamMsg) message.'),
+  'chatroom.upserted': define('messaging', 1, ChatroomUpsertedData, 'A chatroom was created or renamed.'),
+  'chatroom.deleted': define('messaging', 1, ChatroomDeletedData, 'A chatroom was deleted (its members and attributes with it).'),
+  'chatroom.member.joined': define('messaging', 1, ChatroomMemberData, 'A user joined a chatroom.'),
+  'chatroom.member.left': define('messaging', 1, ChatroomMemberData, 'A user left a chatroom.'),
+  'chatroom.attribute.changed': define(
+    'messaging',
+    1,
+    ChatroomAttributeChangedData,
+    'A chatroom attribute was set or deleted; the chatroom also gets an RC:chrmKVNotiMsg saying so.',
+  ),
   'message-type.registered': define('messaging', 1, MessageTypeRegisteredData, 'A custom message type was registered or changed.'),
 } as const;

@@ -12,6 +12,14 @@ import {
   UpsertUserBody,
   BatchUpsertUsersBody,
 } from '../api';
+import {
+  ChatroomAttributeKey,
+  ChatroomAttributeView,
+  ChatroomView,
+  DeleteChatroomAttributeBody,
+  SetChatroomAttributeBody,
+  UpsertChatroomBody,
+} from '../chatrooms-api';
 import { ConversationTypeSchema, EntityId, MessageUId } from '../ids';
 
 /** The request/reply methods of the messaging service, and what they return. */
@@ -73,6 +81,14 @@ export const MESSAGING_RPC = {
   'groups.upsert': z.strictObject({ actor: Actor, groupId: EntityId, body: UpsertGroupBody }),
   'groups.members.add': z.strictObject({ actor: Actor, groupId: EntityId, body: AddMembersBody }),
   'groups.members.remove': z.strictObject({ actor: Actor, groupId: EntityId, userId: EntityId }),
+  'chatrooms.upsert': z.strictObject({ actor: Actor, chatroomId: EntityId, body: UpsertChatroomBody }),
+  'chatrooms.delete': z.strictObject({ actor: Actor, chatroomId: EntityId }),
+  'chatrooms.get': z.strictObject({ actor: Actor, chatroomId: EntityId }),
+  'chatrooms.join': z.strictObject({ actor: Actor, chatroomId: EntityId }),
+  'chatrooms.leave': z.strictObject({ actor: Actor, chatroomId: EntityId }),
+  'chatrooms.attributes.set': z.strictObject({ actor: Actor, chatroomId: EntityId, key: ChatroomAttributeKey, body: SetChatroomAttributeBody }),
+  'chatrooms.attributes.delete': z.strictObject({ actor: Actor, chatroomId: EntityId, key: ChatroomAttributeKey, body: DeleteChatroomAttributeBody }),
+  'chatrooms.attributes.list': z.strictObject({ actor: Actor, chatroomId: EntityId }),
   'messages.send': z.strictObject({
     actor: Actor,
     idempotencyKey: IdempotencyKey,
@@ -112,6 +128,15 @@ export interface MessagingReplies {
   'groups.upsert': { groupId: string; name: string; memberIds: string[] };
   'groups.members.add': { groupId: string; added: string[] };
   'groups.members.remove': { groupId: string; removed: string[] };
+  'chatrooms.upsert': ChatroomView;
+  'chatrooms.delete': { chatroomId: string; deleted: true };
+  'chatrooms.get': ChatroomView;
+  /** The latest messages (up to CHATROOM_JOIN_HISTORY), newest first. */
+  'chatrooms.join': ChatroomView & { messages: MessageView[] };
+  'chatrooms.leave': { chatroomId: string; left: true };
+  'chatrooms.attributes.set': { key: string } & ChatroomAttributeView;
+  'chatrooms.attributes.delete': { key: string; deleted: true };
+  'chatrooms.attributes.list': { attributes: Record<string, ChatroomAttributeView> };
   'messages.send': SendMessageResult;
   'messages.recall': { messageUId: string; recalled: true; isDelete: boolean; recallTime: number };
   'messages.stream': { messageUId: string; seq: number; complete: boolean };

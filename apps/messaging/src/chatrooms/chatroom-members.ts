@@ -1,0 +1,6 @@
+import { Kysely } from 'kysely';
+
+export async function isChatroomMember(db: Kysely<any>, chatroomId: string, userId: string): Promise<boolean> {
+  const row = await db.selectFrom('chatroom_members').select('user_id').where('chatroom_id', '=', chatroomId).where('user_id', '=', userId).executeTakeFirst();
+  return row !== undefined;
+}
