@@ -17,12 +17,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { createServer, IncomingMessage, request } from 'node:http';
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Subjects } from '@im/contracts';
 import { connect } from '@nats-io/transport-node';
-import { api, API_KEY, BASE_URL, createGroup, createUsers, envInt, ok, percentile, pool, range, runId, sleep, timed } from './bench-kit';
+import { openStream, StreamStats } from './stream-reader';
+import { api, BASE_URL, createGroup, createUsers, envInt, ok, percentile, pool, range, runId, sleep, timed } from './bench-kit';
 
 const MEMBERS = envInt('BENCH_MEMBERS', 5000);
 const ONLINE = Math.min(envInt('BENCH_ONLINE', 1000), MEMBERS);
@@ -32,53 +33,6 @@ const INTERVAL_MS = envInt('BENCH_INTERVAL_MS', 500);
 const WEBHOOKS = process.env.BENCH_WEBHOOKS !== '0';
 const DRAIN_TIMEOUT_MS = envInt('BENCH_DRAIN_TIMEOUT_MS', 300_000);
 const SECRET = `bench-secret-${runId}`;
-
-// ---------------------------------------------------------------------------------------------
-// Streams: a minimal SSE reader that notes when each message arrived
-
-interface StreamStats {
-  /** messageUId -> arrival times (ms, Date.now()) over all streams. */
-  arrivals: Map<string, number[]>;
-  events: number;
-}
-
-function openStream(gatewayUrl: string, userId: string, stats: StreamStats): Promise<() => void> {
-  const url = new URL(`/v1/stream?deviceId=bench`, gatewayUrl);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${API_KEY}`, 'x-user-id': userId } }, (res: IncomingMessage) => {
-      if (res.statusCode !== 200) return reject(new Error(`stream for ${userId}: HTTP ${res.statusCode}`));
-      res.setEncoding('utf8');
-      let buffer = '';
-      let opened = false;
-      res.on('data', (chunk: string) => {
-        if (!opened) {
-          opened = true;
-          resolve(() => req.destroy());
-        }
-        buffer += chunk;
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          onFrame(buffer.slice(0, cut), stats);
-          buffer = buffer.slice(cut + 2);
-        }
-      });
-    });
-    req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
-    req.end();
-  });
-}
-
-function onFrame(frame: string, stats: StreamStats): void {
-  const at = Date.now();
-  const data = frame.split('\n').find((l) => l.startsWith('data:'));
-  if (!data) return;
-  const envelope = JSON.parse(data.slice(5));
-  if (envelope.type !== 'message.sent') return;
-  stats.events += 1;
-  const list = stats.arrivals.get(envelope.data.messageUId) ?? [];
-  list.push(at);
-  stats.arrivals.set(envelope.data.messageUId, list);
-}
 
 /**
  * Where the time goes: a core NATS subscriber on the delivery subjects sees each delivery when

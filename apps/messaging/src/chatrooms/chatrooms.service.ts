@@ -57,15 +57,10 @@ export class ChatroomsService {
   }
 
   async get({ actor, chatroomId }: RpcParsed<'messaging', 'chatrooms.get'>): Promise<ChatroomView> {
-    const row = await this.db.selectFrom('chatrooms').select('name').where('chatroom_id', '=', chatroomId).executeTakeFirst();
+    const row = await this.db.selectFrom('chatrooms').select(['name', 'member_count']).where('chatroom_id', '=', chatroomId).executeTakeFirst();
     // A user sees a room they are in; the server key any.
     if (!row || (!actor.isServer && !(await isChatroomMember(this.db, chatroomId, actingUser(actor))))) throw Errors.notFound('chatroom');
-    const { count } = await this.db
-      .selectFrom('chatroom_members')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('chatroom_id', '=', chatroomId)
-      .executeTakeFirstOrThrow();
-    return { chatroomId, name: row.name, memberCount: Number(count) };
+    return { chatroomId, name: row.name, memberCount: row.member_count };
   }
 
   /** Joins (again: nothing changes) and answers with the room and its latest messages. */
@@ -164,9 +159,11 @@ async function writeRow(trx: Transaction<any>, event: NewEvent, now: Date): Prom
       return;
     case 'chatroom.member.joined':
       await trx.insertInto('chatroom_members').values({ chatroom_id: event.data.chatroomId, user_id: event.data.userId, joined_at: now }).execute();
+      await bumpMembers(trx, event.data.chatroomId, 1);
       return;
     case 'chatroom.member.left':
       await trx.deleteFrom('chatroom_members').where('chatroom_id', '=', event.data.chatroomId).where('user_id', '=', event.data.userId).execute();
+      await bumpMembers(trx, event.data.chatroomId, -1);
       return;
     case 'chatroom.attribute.changed': {
       const c = event.data;
@@ -185,6 +182,14 @@ async function writeRow(trx: Transaction<any>, event: NewEvent, now: Date): Prom
     default:
       return;
   }
+}
+
+async function bumpMembers(trx: Transaction<any>, chatroomId: string, by: number): Promise<void> {
+  await trx
+    .updateTable('chatrooms')
+    .set((eb) => ({ member_count: eb('member_count', '+', by) }))
+    .where('chatroom_id', '=', chatroomId)
+    .execute();
 }
 
 /** The RC:chrmKVNotiMsg announcing a change, sent into the room by whoever made it. */

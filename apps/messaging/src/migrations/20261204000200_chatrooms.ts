@@ -1,8 +1,9 @@
 import { Kysely, Migration, sql } from 'kysely';
 
 /**
- * Chatrooms (write side, derived from the chatroom events in the same transaction): the room,
- * one row per member (joined, not per message), and its attributes (at most 100).
+ * Chatrooms (write side, derived from the chatroom events in the same transaction): the room
+ * with its member count (kept by joins and leaves, so no count over 10,000 rows per read), one
+ * row per member (joined, not per message), and its attributes (at most 100).
  */
 export const chatrooms: Migration = {
   async up(db: Kysely<any>) {
@@ -10,6 +11,7 @@ export const chatrooms: Migration = {
       CREATE TABLE chatrooms (
         chatroom_id text PRIMARY KEY,
         name text NOT NULL,
+        member_count integer NOT NULL DEFAULT 0,
         updated_at timestamptz NOT NULL
       )`.execute(db);
     await sql`
