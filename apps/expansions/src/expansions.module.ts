@@ -20,7 +20,7 @@ import { migrations } from './migrations';
 import { claimNoticesProjection } from './red-packets/claim-notices.projection';
 import { CLAIM_ADMISSION, ClaimAdmission } from './red-packets/claim-admission';
 import { DROPPED_NOTICES, DroppedNotices } from './red-packets/dropped-notices';
-import { packetExpansionProjection } from './red-packets/red-packet-expansion';
+import { packetExpansionProjection } from './red-packets/red-packet-expansion.projection';
 import { EXPIRY_SCAN_MS, RedPacketExpiryWorker } from './red-packets/expiry.worker';
 import { RedPacketMessenger } from './red-packets/red-packet-message';
 import { cryptoRandom, RANDOM, RED_PACKET_MESSENGER, RedPacketsService } from './red-packets/red-packets.service';

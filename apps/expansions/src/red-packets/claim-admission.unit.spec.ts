@@ -11,7 +11,11 @@ describe('ClaimAdmission', () => {
     const a = new ClaimAdmission({ perPacket: 2, total: 3, maxWaitMs: 1000 });
     const g = gate();
     const held = [a.run('p1', () => g.wait), a.run('p1', () => g.wait), a.run('p2', () => g.wait)];
-    await expect(a.run('p1', async () => 'x')).rejects.toMatchObject({ code: 'CLAIMS_BUSY', status: 429, details: { retryAfterSeconds: 1 } });
+    await expect(a.run('p1', async () => 'x')).rejects.toMatchObject({
+      code: 'CLAIMS_BUSY',
+      status: 429,
+      details: { retryAfterSeconds: 1 },
+    });
     await expect(a.run('p3', async () => 'x')).rejects.toMatchObject({ code: 'CLAIMS_BUSY' });
     g.open();
     await Promise.all(held);

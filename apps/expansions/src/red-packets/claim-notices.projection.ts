@@ -1,8 +1,8 @@
-import { EventData } from '@im/contracts';
+import { ConversationType, EventData } from '@im/contracts';
 import { Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
 import { DroppedNotices } from './dropped-notices';
-import { isPermanent, RedPacketMessenger } from './red-packet-message';
+import { messagingRefused, RedPacketMessenger } from './red-packet-message';
 
 /**
  * The grey-bar notices of a claim, as a reaction to `redpacket.claimed`: one to the claimer
@@ -27,12 +27,13 @@ export function claimNoticesProjection(messenger: RedPacketMessenger, dropped: D
       const sender = names.get(c.senderId) ?? c.senderId;
       const claimer = names.get(c.userId) ?? c.userId;
       // In a private conversation each side addresses the other; in a group both address the group.
-      const targetFor = (me: string) => (c.conversationType === 1 ? (me === c.senderId ? c.targetId : c.senderId) : c.targetId);
+      const targetFor = (me: string) =>
+        c.conversationType !== ConversationType.PRIVATE ? c.targetId : me === c.senderId ? c.targetId : c.senderId;
       const send = async (userId: string, text: string, idempotencyKey: string) => {
         try {
           await messenger.notice(userId, c.conversationType, targetFor(userId), text, idempotencyKey);
         } catch (e) {
-          if (!isPermanent(e)) throw e;
+          if (!messagingRefused(e)) throw e;
           dropped.record(e, { userId, redPacketId: c.redPacketId, idempotencyKey });
         }
       };

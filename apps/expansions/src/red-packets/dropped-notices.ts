@@ -16,7 +16,9 @@ export class DroppedNotices {
   record(e: AppError, notice: { userId: string; redPacketId: string; idempotencyKey: string }): void {
     this.total += 1;
     this.counts.set(e.code, (this.counts.get(e.code) ?? 0) + 1);
-    this.logger.warn(`notice ${notice.idempotencyKey} to ${notice.userId} (red packet ${notice.redPacketId}) dropped: ${e.status} ${e.code} ${e.message}`);
+    this.logger.warn(
+      `notice ${notice.idempotencyKey} to ${notice.userId} (red packet ${notice.redPacketId}) dropped: ${e.status} ${e.code} ${e.message}`,
+    );
   }
 
   /** Counts by refusal code, for metrics and health. */

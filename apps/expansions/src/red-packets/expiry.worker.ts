@@ -1,13 +1,14 @@
 import { Clock, CLOCK, CONFIG, DB, ServiceRuntime, Ticker } from '@im/service-kit';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
-import { expirePacket } from './red-packet-expiry';
+import { execute } from './red-packet.store';
+import { RANDOM } from './red-packets.service';
 
 export const EXPIRY_SCAN_MS = Symbol('EXPIRY_SCAN_MS');
 
 /**
  * Expires due packets from the database, not from timers held in memory: any replica may scan,
- * `FOR UPDATE SKIP LOCKED` hands each due packet to one of them, and `expirePacket` re-checks
+ * `FOR UPDATE SKIP LOCKED` hands each due packet to one of them, and the decider re-checks
  * its state under the lock, so a refund happens exactly once however many replicas run.
  */
 @Injectable()
@@ -20,6 +21,7 @@ export class RedPacketExpiryWorker implements OnApplicationBootstrap, OnApplicat
     @Inject(CONFIG) private readonly config: { options: { background?: boolean } },
     @Inject(EXPIRY_SCAN_MS) intervalMs: number,
     private readonly runtime: ServiceRuntime,
+    @Inject(RANDOM) private readonly random: () => number,
   ) {
     this.ticker = new Ticker('red-packet-expiry', intervalMs, () => this.scan());
   }
@@ -42,7 +44,10 @@ export class RedPacketExpiryWorker implements OnApplicationBootstrap, OnApplicat
          ORDER BY expires_at LIMIT 100
          FOR UPDATE SKIP LOCKED`.execute(trx);
       let expired = 0;
-      for (const r of rows) if ((await expirePacket(trx, r.red_packet_id, now)) > 0) expired += 1;
+      for (const r of rows) {
+        const { events } = await execute(trx, r.red_packet_id, { type: 'expire', force: false }, { now, random: this.random });
+        expired += events.length > 0 ? 1 : 0;
+      }
       return expired;
     });
   }

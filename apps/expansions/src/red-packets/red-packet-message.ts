@@ -1,7 +1,6 @@
 import { Actor, AppError, RED_PACKET_TYPE } from '@im/contracts';
 import { RpcClient } from '@im/eventstore';
-import { packetExpansion } from './red-packet.decider';
-import { RedPacketRow } from './red-packet.repository';
+import { packetExpansion, RedPacket } from './red-packet.decider';
 
 /** In the contracts: messaging refuses the packet's keys on this type from anyone but this flow. */
 export { RED_PACKET_TYPE };
@@ -16,7 +15,7 @@ export class RedPacketMessenger {
 
   constructor(private readonly rpc: RpcClient) {}
 
-  async send(p: RedPacketRow): Promise<string> {
+  async send(p: RedPacket): Promise<string> {
     await this.ensureRegistered();
     const actor: Actor = { userId: p.senderId, isServer: true };
     const sent = await this.rpc.call('messaging', 'messages.send', {
@@ -24,7 +23,7 @@ export class RedPacketMessenger {
       idempotencyKey: `redpacket:${p.id}`,
       sentFor: 'red-packet',
       body: {
-        conversationType: p.conversationType as 1 | 3,
+        conversationType: p.conversationType,
         targetId: p.targetId,
         objectName: RED_PACKET_TYPE,
         content: { redPacketId: p.id, greeting: p.greeting ?? '', currency: p.currency, mode: p.mode },
@@ -40,7 +39,13 @@ export class RedPacketMessenger {
     await this.rpc.call('messaging', 'messages.send', {
       actor: { userId, isServer: true },
       idempotencyKey,
-      body: { conversationType: conversationType as 1 | 3, targetId, objectName: 'RC:InfoNtf', content: { message: text }, directedUserIds: [userId] },
+      body: {
+        conversationType: conversationType as 1 | 3,
+        targetId,
+        objectName: 'RC:InfoNtf',
+        content: { message: text },
+        directedUserIds: [userId],
+      },
     });
   }
 
@@ -58,7 +63,8 @@ export class RedPacketMessenger {
 /**
  * A refusal from messaging that no retry will change (as opposed to it being unreachable, or
  * busy: 408 and 429 may pass later, and 5xx is messaging's trouble, not the request's).
+ * Not push's `isPermanent`, which judges a push provider's HTTP status.
  */
-export function isPermanent(e: unknown): e is AppError {
+export function messagingRefused(e: unknown): e is AppError {
   return e instanceof AppError && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
 }

@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { changeExpansion } from '../expansions/expansion.store';
 import { planReactionWrite } from '../expansions/reaction-write';
-import { packetExpansion } from './red-packet.decider';
-import { loadPacket, packetRef, RedPacketRow } from './red-packet.repository';
+import { packetExpansion, RedPacket } from './red-packet.decider';
+import { packetRef, readPacket } from './red-packet.store';
 
 const logger = new Logger('packet-expansions');
 
@@ -19,8 +19,8 @@ const logger = new Logger('packet-expansions');
  */
 export async function updatePacketExpansion(
   trx: Transaction<any>,
-  p: RedPacketRow,
-  state: { claimedCount: number; status: RedPacketRow['status'] },
+  p: RedPacket,
+  state: { claimedCount: number; status: RedPacket['status'] },
   now: number,
 ): Promise<void> {
   if (!p.messageUId) return;
@@ -44,7 +44,7 @@ export const packetExpansionProjection: Projection = {
   tables: [],
   async apply(trx, event) {
     if (!['redpacket.claimed', 'redpacket.refunded', 'redpacket.message.sent'].includes(event.type)) return;
-    const p = await loadPacket(trx, (event.data as { redPacketId: string }).redPacketId);
+    const p = await readPacket(trx, (event.data as { redPacketId: string }).redPacketId);
     if (!p?.messageUId) return;
     const claimed = p.count - p.remainingCount;
     await updatePacketExpansion(trx as Transaction<any>, p, { claimedCount: claimed, status: p.status }, Date.parse(event.time));
