@@ -1,6 +1,6 @@
 import { ImApiError, ImClient, StreamEvent } from '@im/client';
 import { ReplySchemas } from '@im/contracts';
-import { createTestEnv, eventually, startStack, TEST_API_KEY, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, eventually, startStack, TEST_API_KEY, TestEnv, TestStack } from '@im/stack';
 
 /**
  * `@im/client` against the running stack: typed calls, errors as ImApiError, a POST retried
@@ -17,7 +17,12 @@ describe('@im/client e2e', () => {
     env = await createTestEnv();
     stack = await startStack(env, { only: ['messaging', 'receipts', 'push'] });
     server = new ImClient({ baseUrl: stack.api.baseUrl, serverKey: TEST_API_KEY });
-    ReplySchemas.BatchUpsertUsersResult.parse(await server.upsertUsers([{ userId: 'ana', name: 'Ana' }, { userId: 'bob', name: 'Bob' }]));
+    ReplySchemas.BatchUpsertUsersResult.parse(
+      await server.upsertUsers([
+        { userId: 'ana', name: 'Ana' },
+        { userId: 'bob', name: 'Bob' },
+      ]),
+    );
   });
 
   afterAll(async () => {
@@ -58,13 +63,18 @@ describe('@im/client e2e', () => {
     );
     await eventually(async () => expect(inbox.sent()).toContain(sent.messageUId));
 
-    const page = ReplySchemas.HistoryPageView.parse(await bob.getHistory({ conversationType: 1, targetId: 'ana' }, { limit: 5 }));
-    expect(page.messages[0]).toMatchObject({ messageUId: sent.messageUId, content: { content: 'hello' } });
-    const list = ReplySchemas.ConversationPageView.parse(await bob.listConversations());
-    expect(list.conversations[0]).toMatchObject({ targetId: 'ana', unreadCount: expect.any(Number) });
+    // History, the list and receipts are projections: read until they have caught up.
+    await eventually(async () => {
+      const page = ReplySchemas.HistoryPageView.parse(await bob.getHistory({ conversationType: 1, targetId: 'ana' }, { limit: 5 }));
+      expect(page.messages[0]).toMatchObject({ messageUId: sent.messageUId, content: { content: 'hello' } });
+      const list = ReplySchemas.ConversationPageView.parse(await bob.listConversations());
+      expect(list.conversations[0]).toMatchObject({ targetId: 'ana', lastMessage: expect.objectContaining({ messageUId: sent.messageUId }) });
+    });
     ReplySchemas.ReceiptsSent.parse(await bob.sendReceipts([sent.messageUId]));
-    const receipts = ReplySchemas.ReceiptsView.parse(await ana.getReceipts([sent.messageUId]));
-    expect(receipts.receipts).toEqual([expect.objectContaining({ messageUId: sent.messageUId, isPeerRead: true })]);
+    await eventually(async () => {
+      const receipts = ReplySchemas.ReceiptsView.parse(await ana.getReceipts([sent.messageUId]));
+      expect(receipts.receipts).toEqual([expect.objectContaining({ messageUId: sent.messageUId, isPeerRead: true })]);
+    });
     ReplySchemas.RecallResult.parse(await ana.recallMessage(sent.messageUId));
   });
 
@@ -95,7 +105,13 @@ describe('@im/client e2e', () => {
     const reply = await ana.sendMessage({ conversationType: 1, targetId: 'bob', objectName: 'RC:TxtMsg', content: { content: 'exactly once' } });
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
-    const page = await bob.getHistory({ conversationType: 1, targetId: 'ana' }, { limit: 20 });
+    // History is a projection: once a message sent after it shows, a duplicate would show too.
+    const sentinel = await ana.sendMessage({ conversationType: 1, targetId: 'bob', objectName: 'RC:TxtMsg', content: { content: 'sentinel' } });
+    const page = await eventually(async () => {
+      const p = await bob.getHistory({ conversationType: 1, targetId: 'ana' }, { limit: 20 });
+      expect(p.messages.map((m) => m.messageUId)).toContain(sentinel.messageUId);
+      return p;
+    });
     expect(page.messages.filter((m) => (m.content as { content?: string }).content === 'exactly once').map((m) => m.messageUId)).toEqual([reply.messageUId]);
   });
 
