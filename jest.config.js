@@ -17,7 +17,8 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  moduleNameMapper: { '^@im/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' },
+  // @im/stack is the e2e harness (tools/testing: it boots the apps, so it is not a lib); the rest are libs.
+  moduleNameMapper: { '^@im/stack$': '<rootDir>/tools/testing/index.ts', '^@im/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
   testTimeout: 60_000,

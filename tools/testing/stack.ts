@@ -1,10 +1,9 @@
 import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import type { NatsAuth } from '@im/eventstore';
 import { bootService, Clock, ServiceOptions } from '@im/service-kit';
-import { createGateway, registeredRoutes } from '../../../apps/gateway/src/create-gateway';
-import { GatewayConfig, gatewayConfig } from '../../../apps/gateway/src/gateway.config';
-import { ApiClient } from './http';
-import { TestEnv } from './test-env';
+import { createGateway, registeredRoutes } from '../../apps/gateway/src/create-gateway';
+import { GatewayConfig, gatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { ApiClient, TestEnv } from '@im/testing';
 
 export const TEST_API_KEY = 'test-server-key';
 export const TEST_TOKEN_SECRET = 'test-token-secret';
@@ -20,12 +19,14 @@ type ServiceModule = { register(options: ServiceOptions, settings?: object): Dyn
 export type ServiceSettings = Partial<Record<AppName, object>>;
 
 /** Loaded on demand: a test that runs two services does not load the other three. */
+/* eslint-disable @typescript-eslint/no-require-imports -- a lazy require is the point here */
 const MODULES: Record<AppName, () => ServiceModule> = {
-  messaging: () => require('../../../apps/messaging/src/messaging.module').MessagingModule,
-  expansions: () => require('../../../apps/expansions/src/expansions.module').ExpansionsModule,
-  receipts: () => require('../../../apps/receipts/src/receipts.module').ReceiptsModule,
-  push: () => require('../../../apps/push/src/push.module').PushModule,
+  messaging: () => require('../../apps/messaging/src/messaging.module').MessagingModule,
+  expansions: () => require('../../apps/expansions/src/expansions.module').ExpansionsModule,
+  receipts: () => require('../../apps/receipts/src/receipts.module').ReceiptsModule,
+  push: () => require('../../apps/push/src/push.module').PushModule,
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface TestStack {
   api: ApiClient;

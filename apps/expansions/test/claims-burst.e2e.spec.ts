@@ -1,4 +1,4 @@
-import { ApiClient, ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * A claim burst beyond capacity (issue 9): 2,000 claims at once on one packet, with the admission

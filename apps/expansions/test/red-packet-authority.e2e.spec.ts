@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, CallOptions, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, CallOptions, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * Money and a packet's state come from the app server only: a user token cannot create a red

@@ -1,7 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { bootService } from '@im/service-kit';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { ExpansionsModule } from '../src/expansions.module';
 
 /** The seed's red packet flow through HTTP and NATS, in a group and in a private chat. */

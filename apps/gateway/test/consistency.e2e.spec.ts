@@ -1,4 +1,4 @@
-import { createTestEnv, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * An acknowledged write is a fact for every later command, on every service: each call of a

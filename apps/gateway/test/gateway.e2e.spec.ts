@@ -1,4 +1,4 @@
-import { ApiClient, createTestEnv, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 
 describe('gateway e2e', () => {
   let env: TestEnv;

@@ -1,5 +1,5 @@
 import { Subjects } from '@im/contracts';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 
 /**

@@ -1,7 +1,7 @@
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Subjects } from '@im/contracts';
-import { ApiClient, ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 
 /** Idempotency-Key on every write, through the gateway: first answers replayed, misuse refused. */
 describe('Idempotency-Key e2e', () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestEnv, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 import { CLIENT_TYPES_FILE, generateClientTypes } from '../src/openapi/client-types';
 import { ERROR_CODES } from '../src/openapi/error-codes';
 

@@ -1,4 +1,4 @@
-import { ApiClient, ApiResponse, createTestEnv, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, ApiResponse, createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 
 /** Rate limits per credential, with low limits passed as config and the gateway's clock moved. */
 describe('rate limits e2e', () => {

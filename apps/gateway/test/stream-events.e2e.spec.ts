@@ -1,4 +1,4 @@
-import { ApiClient, createTestEnv, eventually, SseClient, SseEvent, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, SseClient, SseEvent, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * What each kind of event looks like on GET /v1/stream, the whole stack running (issue 13:

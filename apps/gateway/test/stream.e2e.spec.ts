@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '@im/contracts';
 import { ensureDeliveryStream, PresenceAnnouncement } from '@im/realtime';
-import { createTestEnv, eventually, SseClient, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, eventually, SseClient, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * The gateway's side of the real-time stream, fed directly on its delivery subjects (as the

@@ -1,4 +1,4 @@
-import { createTestEnv, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 import { signUserToken, verifyUserToken } from '../src/auth/user-token';
 
 const CURRENT = 'c'.repeat(40);

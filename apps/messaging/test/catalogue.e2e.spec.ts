@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { BUILT_IN_MESSAGE_TYPES } from '@im/contracts';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { INVALID_CONTENT, VALID_CONTENT } from '../../../libs/contracts/src/message-fixtures';
 
 /** Every built-in type of the seeds through the gateway, with its flags honoured. */

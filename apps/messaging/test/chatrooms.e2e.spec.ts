@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, createTestEnv, eventually, SseClient, SseEvent, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, SseClient, SseEvent, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * Chatrooms through the gateway, the whole stack running (PRODUCT.md "Chatrooms", issue 16):

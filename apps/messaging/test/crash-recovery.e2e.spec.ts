@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 
 const root = join(__dirname, '../../..');
 

@@ -1,6 +1,6 @@
 import { MAX_EXPANSION_BYTES, Subjects } from '@im/contracts';
 import { DB } from '@im/service-kit';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { Kysely } from 'kysely';
 

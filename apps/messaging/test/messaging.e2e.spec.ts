@@ -2,7 +2,7 @@ import { connect, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { rebuildProjection } from '@im/eventstore';
 import { DB, NATS, SUBJECTS } from '@im/service-kit';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { conversationsProjection } from '../src/conversations/conversations.projection';
 
 /** Messaging end to end: through the gateway over HTTP, over NATS, into Postgres and back. */

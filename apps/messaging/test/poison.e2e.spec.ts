@@ -3,7 +3,7 @@ import { jetstream, JetStreamClient } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { listParked } from '@im/eventstore';
 import { DB } from '@im/service-kit';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { Kysely } from 'kysely';
 import { parkedCommand } from '../../../tools/parked';
 

@@ -1,5 +1,5 @@
 import { RcCmdContent } from '@im/contracts';
-import { ApiClient, ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * What a RongCloud user expects of groups, recalls, expansions at send, privacy and the

@@ -1,6 +1,6 @@
 import { conversationId, EventEnvelope, Subjects } from '@im/contracts';
 import { createDb } from '@im/db';
-import { ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiResponse, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { sql } from 'kysely';
 import { jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';

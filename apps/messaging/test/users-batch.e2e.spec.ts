@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { DB } from '@im/service-kit';
-import { createTestEnv, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 
 /** POST /v1/users/batch: up to 1,000 profiles in one call, idempotent, all or nothing. */
 describe('users batch e2e', () => {

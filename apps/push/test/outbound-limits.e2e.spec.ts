@@ -1,5 +1,5 @@
 import { PushView } from '@im/contracts';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { flood, LOOPBACK_NETWORKS, Receivers, signatureValid, trickle } from './push-receivers';
 
 const DEADLINE_MS = 2000;

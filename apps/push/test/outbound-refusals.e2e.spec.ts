@@ -1,6 +1,6 @@
 import { PushView } from '@im/contracts';
 import { DB } from '@im/service-kit';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { Kysely } from 'kysely';
 import { browserSubscription, Receivers } from './push-receivers';
 

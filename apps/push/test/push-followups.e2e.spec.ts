@@ -1,6 +1,6 @@
 import { PushPayload, PushView, Subjects } from '@im/contracts';
 import { PresenceBoard, PresenceReporter } from '@im/realtime';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
 import { LOOPBACK_NETWORKS, Receivers } from './push-receivers';

@@ -1,5 +1,5 @@
 import { BUILT_IN_MESSAGE_TYPES, MAX_PUSH_DATA_BYTES, PushPayload, PushView } from '@im/contracts';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { VALID_CONTENT } from '../../../libs/contracts/src/message-fixtures';
 import { browserSubscription, LOOPBACK_NETWORKS, Receivers } from './push-receivers';
 

@@ -1,7 +1,7 @@
 import { PushPayload, PushView, Subjects } from '@im/contracts';
 import { PresenceBoard, PresenceReporter } from '@im/realtime';
 import { connect, NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
 import { browserSubscription, LOOPBACK_NETWORKS, Receivers, signatureValid, withHeader } from './push-receivers';
 

@@ -1,4 +1,4 @@
-import { ApiClient, createTestEnv, eventually, SseClient, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, SseClient, startStack, TestEnv, TestStack } from '@im/stack';
 
 /**
  * The real-time stream end to end: the whole stack, two devices of one user on

@@ -1,7 +1,7 @@
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { rebuildProjection } from '@im/eventstore';
 import { DB, NATS, SUBJECTS } from '@im/service-kit';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { conversationsProjection } from '../../messaging/src/conversations/conversations.projection';
 import { receiptViewProjection } from '../src/view/receipt-view.projection';
 

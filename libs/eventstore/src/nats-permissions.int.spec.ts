@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { INTERNAL_RPC, SERVICES, Subjects } from '@im/contracts';
 import { connect, NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
-import { createTestEnv, eventually, SseClient, startNatsServer, startStack, OwnNatsServer, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, eventually, SseClient, startNatsServer, startStack, OwnNatsServer, TestEnv, TestStack } from '@im/stack';
 import { connectNats, NatsAuth, natsAuthOptions } from './nats';
 
 /**

@@ -1,5 +1,4 @@
 export * from './http';
-export * from './stack';
 export * from './test-env';
 export * from './sse';
 export * from './nats-server';
