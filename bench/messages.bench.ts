@@ -10,7 +10,7 @@
  *
  * Every id carries a fresh run id, so runs never collide with earlier data in the same database.
  */
-import { api, BASE_URL, createGroup, createUsers, envInt, ok, percentile, pool, randomInt, range, runId, sleep, timed } from './bench-kit';
+import { api, BASE_URL, createGroup, createUsers, envInt, ok, percentile, randomInt, range, runId, sleep, timed } from './bench-kit';
 
 const SECONDS = envInt('BENCH_SECONDS', 10);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32);

@@ -20,6 +20,7 @@ export type Query<P extends Path, M extends Method> = Op<P, M> extends { paramet
 export type Reply<P extends Path, M extends Method> = Op<P, M> extends { responses: infer R } ? Json<R[Extract<keyof R, 200 | 201>]> : never;
 
 /** The error codes the operation can answer with (every non-2xx status). */
-export type ErrorCodeOf<P extends Path, M extends Method> = Op<P, M> extends { responses: infer R }
-  ? { [S in Exclude<keyof R, 200 | 201>]: Json<R[S]> extends { error: { code: infer C } } ? C : never }[Exclude<keyof R, 200 | 201>]
-  : never;
+export type ErrorCodeOf<P extends Path, M extends Method> =
+  Op<P, M> extends { responses: infer R }
+    ? { [S in Exclude<keyof R, 200 | 201>]: Json<R[S]> extends { error: { code: infer C } } ? C : never }[Exclude<keyof R, 200 | 201>]
+    : never;

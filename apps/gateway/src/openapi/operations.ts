@@ -60,6 +60,8 @@ const body: ErrorCode[] = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'CONTENT_TO
  * Every route the gateway serves. A test compares this list with the routes Fastify actually
  * registered, and checks each has an operationId, a tag, a response schema and its errors.
  */
+// One line per operation: the list reads as a table.
+// prettier-ignore
 export const OPERATIONS: Operation[] = [
   { operationId: 'getHealth', tag: 'health', method: 'get', path: '/health', summary: 'Ready when NATS and every service answer', auth: 'public', success: 200, response: HealthView, errors: [], otherResponses: { 503: { description: 'Not ready', schema: HealthView } } },
   { operationId: 'upsertUser', tag: 'users', method: 'put', path: '/v1/users/{userId}', summary: 'Create or update a user profile', auth: 'server', body: UpsertUserBody, success: 200, response: R.UserView, errors: server(body) },

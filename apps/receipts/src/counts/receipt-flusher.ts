@@ -140,7 +140,13 @@ async function touchedMessages(trx: Transaction<any>, ranges: Map<string, Array<
   const convs: string[] = [];
   const froms: number[] = [];
   const tos: number[] = [];
-  for (const [conv, list] of ranges) for (const [from, to] of list) convs.push(conv), froms.push(from), tos.push(to);
+  for (const [conv, list] of ranges) {
+    for (const [from, to] of list) {
+      convs.push(conv);
+      froms.push(from);
+      tos.push(to);
+    }
+  }
   const { rows } = await sql<any>`
     SELECT m.*, (m.need_read_receipt OR q.message_uid IS NOT NULL) AS receipts_on
       FROM unnest(${convs}::text[], ${froms}::bigint[], ${tos}::bigint[]) AS r(conv, lo, hi)

@@ -3,9 +3,7 @@ import type { ExpansionEntry as ExpansionEntryType, ExpansionsReplies, RedPacket
 import { mirror } from './mirror';
 
 /** Reply schemas of the expansion and red-packet routes (`rpc/expansions.rpc.ts`). */
-export const ExpansionEntry = mirror<ExpansionEntryType>()(
-  z.object({ v: z.string(), version: z.number().int(), ts: z.number().int() }).meta({ id: 'ExpansionEntry' }),
-);
+export const ExpansionEntry = mirror<ExpansionEntryType>()(z.object({ v: z.string(), version: z.number().int(), ts: z.number().int() }).meta({ id: 'ExpansionEntry' }));
 
 export const ExpansionView = mirror<ExpansionsReplies['expansions.get']>()(
   z.record(z.string(), ExpansionEntry).describe("the message's expansion keys: { key: { v, version, ts } }"),
@@ -13,9 +11,7 @@ export const ExpansionView = mirror<ExpansionsReplies['expansions.get']>()(
 
 export const RedPacketCreated = mirror<ExpansionsReplies['redpackets.create']>()(z.object({ redPacketId: z.string(), messageUId: z.string() }));
 
-export const RedPacketClaimed = mirror<ExpansionsReplies['redpackets.claim']>()(
-  z.object({ amount: z.number().int(), currency: z.string(), remainingCount: z.number().int() }),
-);
+export const RedPacketClaimed = mirror<ExpansionsReplies['redpackets.claim']>()(z.object({ amount: z.number().int(), currency: z.string(), remainingCount: z.number().int() }));
 
 const Claim = z.object({ userId: z.string(), amount: z.number().int(), claimedAt: z.number().int() });
 

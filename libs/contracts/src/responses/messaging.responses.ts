@@ -4,23 +4,17 @@ import { mirror } from './mirror';
 import { ReceiptOfMessage } from './receipts.responses';
 
 /** Reply schemas of the messaging routes, one per reply type in `rpc/messaging.rpc.ts`. */
-export const UserView = mirror<MessagingReplies['users.get']>()(
-  z.object({ userId: z.string(), name: z.string(), portrait: z.string().nullable() }).meta({ id: 'User' }),
-);
+export const UserView = mirror<MessagingReplies['users.get']>()(z.object({ userId: z.string(), name: z.string(), portrait: z.string().nullable() }).meta({ id: 'User' }));
 
 export const BatchUpsertUsersResult = mirror<MessagingReplies['users.upsertMany']>()(
   z.object({ users: z.array(UserView), changed: z.number().int().describe('how many profiles were new or different') }),
 );
 
-export const GroupView = mirror<MessagingReplies['groups.upsert']>()(
-  z.object({ groupId: z.string(), name: z.string(), memberIds: z.array(z.string()) }).meta({ id: 'Group' }),
-);
+export const GroupView = mirror<MessagingReplies['groups.upsert']>()(z.object({ groupId: z.string(), name: z.string(), memberIds: z.array(z.string()) }).meta({ id: 'Group' }));
 
 export const MembersAddedResult = mirror<MessagingReplies['groups.members.add']>()(z.object({ groupId: z.string(), added: z.array(z.string()) }));
 
-export const MembersRemovedResult = mirror<MessagingReplies['groups.members.remove']>()(
-  z.object({ groupId: z.string(), removed: z.array(z.string()) }),
-);
+export const MembersRemovedResult = mirror<MessagingReplies['groups.members.remove']>()(z.object({ groupId: z.string(), removed: z.array(z.string()) }));
 
 export const SendMessageResult = mirror<MessagingReplies['messages.send']>()(
   z.object({
@@ -34,9 +28,7 @@ export const RecallResult = mirror<MessagingReplies['messages.recall']>()(
   z.object({ messageUId: z.string(), recalled: z.literal(true), isDelete: z.boolean(), recallTime: z.number().int() }),
 );
 
-export const StreamAppendResult = mirror<MessagingReplies['messages.stream']>()(
-  z.object({ messageUId: z.string(), seq: z.number().int(), complete: z.boolean() }),
-);
+export const StreamAppendResult = mirror<MessagingReplies['messages.stream']>()(z.object({ messageUId: z.string(), seq: z.number().int(), complete: z.boolean() }));
 
 export const MessageTypeView = mirror<MessagingReplies['message-types.register']>()(
   z.object({ objectName: z.string(), isPersisted: z.boolean(), isCounted: z.boolean(), isStatus: z.boolean(), pushContent: z.string().nullable() }),

@@ -11,9 +11,7 @@ export const DeviceRemoved = mirror<PushReplies['devices.remove']>()(z.object({ 
 
 export const WebPushKey = mirror<PushReplies['devices.webpushKey']>()(z.object({ publicKey: z.string().describe('the VAPID public key (applicationServerKey)') }));
 
-export const NotificationView = mirror<PushReplies['notifications.update']>()(
-  z.object({ conversationType: z.number().int(), targetId: z.string(), muted: z.boolean() }),
-);
+export const NotificationView = mirror<PushReplies['notifications.update']>()(z.object({ conversationType: z.number().int(), targetId: z.string(), muted: z.boolean() }));
 
 const PushAttempt = z.object({
   attempt: z.number().int(),
@@ -45,6 +43,4 @@ export const PushView = mirror<PushViewType>()(
     .meta({ id: 'Push' }),
 );
 
-export const PushesPage = mirror<PushReplies['pushes.list']>()(
-  z.object({ pushes: z.array(PushView), hasMore: z.boolean(), nextBefore: z.number().int().nullable() }),
-);
+export const PushesPage = mirror<PushReplies['pushes.list']>()(z.object({ pushes: z.array(PushView), hasMore: z.boolean(), nextBefore: z.number().int().nullable() }));
