@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { Subjects } from '@im/contracts';
 import { connect } from '@nats-io/transport-node';
 import { openStream, StreamStats } from './stream-reader';
-import { api, BASE_URL, createGroup, createUsers, envInt, ok, percentile, pool, range, runId, sleep, timed } from './bench-kit';
+import { api, createGroup, createUsers, envInt, ok, percentile, pool, range, runId, sleep, timed } from './bench-kit';
 
 const MEMBERS = envInt('BENCH_MEMBERS', 5000);
 const ONLINE = Math.min(envInt('BENCH_ONLINE', 1000), MEMBERS);
