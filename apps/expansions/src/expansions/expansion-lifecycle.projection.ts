@@ -2,8 +2,8 @@ import { EventData } from '@im/contracts';
 import { Projection } from '@im/eventstore';
 import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
+import { leftOut } from './expansion.decider';
 import { changeExpansion } from './expansion.store';
-import { planReactionWrite } from './reaction-write';
 
 const logger = new Logger('expansion-lifecycle');
 
@@ -35,20 +35,19 @@ function refOf(m: EventData<'message.sent'> | EventData<'message.recalled'>) {
 
 async function onSent(trx: Transaction<any>, m: EventData<'message.sent'>): Promise<void> {
   if (!m.expansion || !m.canIncludeExpansion || m.seq === null) return;
-  const initial = m.expansion;
-  await changeExpansion(trx, { messageUId: m.messageUId, ref: refOf(m), operatorId: m.senderId, reason: 'initial', now: m.sentTime }, (current) => {
-    // Keys already written (a claim or a member's PATCH can overtake this reaction) keep their newer values.
-    const fresh = Object.fromEntries(Object.entries(initial).filter(([k]) => !current.has(k)));
-    // Those PATCHes may also have used the room the initial keys needed (a red packet's keys
-    // are kept room for; other messages' are not): what does not fit is left out, not retried.
-    const { plan, leftOut } = planReactionWrite(current, fresh);
-    if (leftOut.length > 0) logger.warn(`${m.messageUId}: no room for initial expansion keys ${leftOut.join(', ')}; left out`);
-    return plan;
-  });
+  const message = { messageUId: m.messageUId, ref: refOf(m) };
+  // Keys already written (a claim or a member's PATCH can overtake this reaction) keep their newer
+  // values. Those PATCHes may also have used the room the initial keys needed (a red packet's keys
+  // are kept room for; other messages' are not): what does not fit is left out, not retried.
+  const after = await changeExpansion(trx, { type: 'initial', message, operatorId: m.senderId, expansion: m.expansion }, m.sentTime);
+  const missing = leftOut(m.expansion, after);
+  if (missing.length > 0) logger.warn(`${m.messageUId}: no room for initial expansion keys ${missing.join(', ')}; left out`);
 }
 
 async function onRecalled(trx: Transaction<any>, r: EventData<'message.recalled'>): Promise<void> {
-  await changeExpansion(trx, { messageUId: r.messageUId, ref: refOf(r), operatorId: r.operatorId, reason: 'recalled', now: r.recallTime }, (current) =>
-    current.size === 0 ? null : { cleared: true, removed: [], set: {}, keyCountAfter: 0 },
+  await changeExpansion(
+    trx,
+    { type: 'recall', message: { messageUId: r.messageUId, ref: refOf(r) }, operatorId: r.operatorId },
+    r.recallTime,
   );
 }

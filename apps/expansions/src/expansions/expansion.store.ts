@@ -1,46 +1,51 @@
-import { EventData, newEvent } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Kysely, sql, Transaction } from 'kysely';
-import { ConversationRef } from '../messaging-view/access';
-import { ExpansionPlan, isEmptyPlan, KeyState } from './expansion.rules';
-
-export type ExpansionReason = EventData<'expansion.updated'>['reason'];
-
-export interface ExpansionChange {
-  messageUId: string;
-  ref: ConversationRef;
-  operatorId: string | null;
-  reason: ExpansionReason;
-  now: number;
-}
+import { decide, evolve, ExpansionCommand, ExpansionEvent, ExpansionState, KeyState } from './expansion.decider';
 
 /**
- * The one way an expansion changes: lock the message's head row, read its keys, let `decide`
- * plan the change against them, write it and append one `expansion.updated`, all in the
- * caller's transaction. Returns the keys after the change.
+ * The one way an expansion changes: lock the message's head row, load its keys, let the decider
+ * decide, append its `expansion.updated` and write the rows that follow from it, all in the
+ * caller's transaction. Returns the state after the change.
  */
 export async function changeExpansion(
   trx: Transaction<any>,
-  change: ExpansionChange,
-  decide: (current: Map<string, KeyState>) => ExpansionPlan | null,
-): Promise<Map<string, KeyState>> {
-  const uid = change.messageUId;
-  // Creates the head or takes its row lock, in one statement.
+  command: ExpansionCommand,
+  now: number,
+  reservedKeys: readonly string[] = [],
+): Promise<ExpansionState> {
+  const state = await loadState(trx, command.message.messageUId, reservedKeys);
+  return writeEvents(trx, command.message.messageUId, state, decide(command, state), now);
+}
+
+/** Creates the head or takes its row lock, in one statement, then reads the keys. */
+async function loadState(trx: Transaction<any>, messageUId: string, reservedKeys: readonly string[]): Promise<ExpansionState> {
   const { rows } = await sql<{ version: number }>`
-    INSERT INTO expansion_heads (message_uid, version, key_count) VALUES (${uid}, 0, 0)
+    INSERT INTO expansion_heads (message_uid, version, key_count) VALUES (${messageUId}, 0, 0)
     ON CONFLICT (message_uid) DO UPDATE SET version = expansion_heads.version
     RETURNING version`.execute(trx);
-  const head = rows[0];
-  const current = await readKeys(trx, uid);
-  const plan = decide(current);
-  if (!plan || isEmptyPlan(plan)) return current;
-  if (plan.cleared) await trx.deleteFrom('expansion_keys').where('message_uid', '=', uid).execute();
-  if (plan.removed.length > 0) await trx.deleteFrom('expansion_keys').where('message_uid', '=', uid).where('key', 'in', plan.removed).execute();
-  const set = Object.entries(plan.set);
+  return { keys: await readKeys(trx, messageUId), version: Number(rows[0].version), reservedKeys };
+}
+
+/** Appends the events and writes the head and the keys they leave: the only writer of both. */
+async function writeEvents(
+  trx: Transaction<any>,
+  uid: string,
+  before: ExpansionState,
+  events: ExpansionEvent[],
+  now: number,
+): Promise<ExpansionState> {
+  if (events.length === 0) return before;
+  const after = events.reduce((s, e) => evolve(s, e, now), before);
+  const cleared = events.some((e) => e.data.cleared);
+  const gone = cleared ? [] : [...before.keys.keys()].filter((k) => !after.keys.has(k));
+  if (cleared) await trx.deleteFrom('expansion_keys').where('message_uid', '=', uid).execute();
+  if (gone.length > 0) await trx.deleteFrom('expansion_keys').where('message_uid', '=', uid).where('key', 'in', gone).execute();
+  // The keys the events set, as they stand after them (value, version, time), one upsert for all.
+  const set = [...new Set(events.flatMap((e) => Object.keys(e.data.updated)))].map((key) => [key, after.keys.get(key)!] as const);
   if (set.length > 0) {
     await trx
       .insertInto('expansion_keys')
-      .values(set.map(([key, s]) => ({ message_uid: uid, key, value: s.value, version: s.version, updated_at: change.now })))
+      .values(set.map(([key, s]) => ({ message_uid: uid, key, value: s.value, version: s.version, updated_at: s.ts })))
       .onConflict((oc) =>
         oc.columns(['message_uid', 'key']).doUpdateSet((eb) => ({
           value: eb.ref('excluded.value'),
@@ -50,38 +55,26 @@ export async function changeExpansion(
       )
       .execute();
   }
-  const version = Number(head.version) + 1;
-  await trx.updateTable('expansion_heads').set({ version, key_count: plan.keyCountAfter }).where('message_uid', '=', uid).execute();
-  const data: EventData<'expansion.updated'> = {
-    messageUId: uid,
-    conversationId: change.ref.conversationId,
-    conversationType: change.ref.conversationType as EventData<'expansion.updated'>['conversationType'],
-    targetId: change.ref.targetId,
-    senderId: change.ref.senderId,
-    ...(change.ref.directedUserIds ? { directedUserIds: change.ref.directedUserIds } : {}),
-    updated: Object.fromEntries(set.map(([k, s]) => [k, s.value])),
-    removed: plan.removed,
-    cleared: plan.cleared,
-    version,
-    operatorId: change.operatorId,
-    reason: change.reason,
-  };
-  await appendToStream(trx, `expansion-${uid}`, version - 1, [newEvent('expansion.updated', data)], new Date(change.now));
-  return afterPlan(current, plan, change.now);
-}
-
-function afterPlan(current: Map<string, KeyState>, plan: ExpansionPlan, now: number): Map<string, KeyState> {
-  const after = new Map(plan.cleared ? [] : current);
-  plan.removed.forEach((k) => after.delete(k));
-  for (const [k, s] of Object.entries(plan.set)) after.set(k, { value: s.value, version: s.version, ts: now });
+  await trx
+    .updateTable('expansion_heads')
+    .set({ version: after.version, key_count: after.keys.size })
+    .where('message_uid', '=', uid)
+    .execute();
+  await appendToStream(trx, `expansion-${uid}`, before.version, events, new Date(now));
   return after;
 }
 
 export async function readKeys(db: Kysely<any>, messageUId: string): Promise<Map<string, KeyState>> {
-  const rows = await db.selectFrom('expansion_keys').select(['key', 'value', 'version', 'updated_at']).where('message_uid', '=', messageUId).execute();
+  const rows = await db
+    .selectFrom('expansion_keys')
+    .select(['key', 'value', 'version', 'updated_at'])
+    .where('message_uid', '=', messageUId)
+    .execute();
   return new Map(rows.map((r) => [r.key, { value: r.value, version: r.version, ts: Number(r.updated_at) }]));
 }
 
 export function toView(keys: Map<string, KeyState>): Record<string, { v: string; version: number; ts: number }> {
-  return Object.fromEntries([...keys].sort(([a], [b]) => a.localeCompare(b)).map(([k, s]) => [k, { v: s.value, version: s.version, ts: s.ts }]));
+  return Object.fromEntries(
+    [...keys].sort(([a], [b]) => a.localeCompare(b)).map(([k, s]) => [k, { v: s.value, version: s.version, ts: s.ts }]),
+  );
 }

@@ -3,9 +3,8 @@ import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { assertCanSee, ConversationRef } from '../messaging-view/access';
-import { planPatch } from './expansion.rules';
 import { changeExpansion, readKeys, toView } from './expansion.store';
-import { assertLeavesPacketKeys, countingPacketKeys, packetKeysOf } from '../red-packets/red-packet-keys';
+import { packetKeysOf } from '../red-packets/red-packet-keys';
 
 /** PATCH and GET of a message's expansion, for members of its conversation or the server key. */
 @Injectable()
@@ -15,17 +14,24 @@ export class ExpansionsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async patch({ actor, messageUId, body }: RpcParsed<'expansions', 'expansions.patch'>): Promise<RpcReply<'expansions', 'expansions.patch'>> {
+  async patch({
+    actor,
+    messageUId,
+    body,
+  }: RpcParsed<'expansions', 'expansions.patch'>): Promise<RpcReply<'expansions', 'expansions.patch'>> {
     const ref = await this.visibleMessage(messageUId, actor);
-    if (!ref.canIncludeExpansion) throw Errors.unprocessable('EXPANSION_NOT_ALLOWED', 'the message was not sent with canIncludeExpansion: true');
+    if (!ref.canIncludeExpansion)
+      throw Errors.unprocessable('EXPANSION_NOT_ALLOWED', 'the message was not sent with canIncludeExpansion: true');
     // A red packet's own keys are its state: nobody writes them but the packet.
-    const packetKeys = packetKeysOf(ref.objectName);
-    assertLeavesPacketKeys(body, packetKeys);
-    const keys = await this.db.transaction().execute((trx) =>
-      changeExpansion(trx, { messageUId, ref, operatorId: actor.userId, reason: 'update', now: this.clock.now().getTime() }, (current) =>
-        planPatch(countingPacketKeys(current, packetKeys), body, actor.isServer),
-      ),
-    );
+    const reserved = packetKeysOf(ref.objectName);
+    const command = {
+      type: 'patch',
+      message: { messageUId, ref },
+      operatorId: actor.userId,
+      isServer: actor.isServer,
+      patch: body,
+    } as const;
+    const { keys } = await this.db.transaction().execute((trx) => changeExpansion(trx, command, this.clock.now().getTime(), reserved));
     return toView(keys);
   }
 
