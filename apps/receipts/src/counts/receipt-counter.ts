@@ -3,13 +3,14 @@ import { Kysely, sql } from 'kysely';
 import { ReceiptMessage } from '../view/receipt-messages';
 import { groupSorted } from '../receipts/receipt.rules';
 import { Candidate, Counted, groupReaders, listedReaders, peerReader, positionsAtOrPast } from './counting.rules';
+import type { DB } from '../db.generated';
 
 /**
  * Counts the readers of messages from positions and receipts. Per conversation it reads one
  * index range of positions (as a histogram, however many messages are asked about), the few
  * users who joined after the oldest of them, and the uncovered receipts: never a scan of members.
  */
-export async function countReaders(db: Kysely<any>, messages: readonly ReceiptMessage[]): Promise<Map<string, Counted>> {
+export async function countReaders(db: Kysely<DB>, messages: readonly ReceiptMessage[]): Promise<Map<string, Counted>> {
   const out = new Map<string, Counted>();
   const uncovered = await uncoveredReceipts(db, messages.map((m) => m.messageUId));
   for (const [conversationId, group] of groupSorted(messages, (m) => m.conversationId)) {
@@ -30,14 +31,14 @@ export function summary(m: ReceiptMessage, c: Counted): ReceiptSummary {
     : { ...base, isPeerRead: c.readCount > 0, timestamp: c.peerReadAt };
 }
 
-async function uncoveredReceipts(db: Kysely<any>, uids: string[]): Promise<Map<string, number>> {
+async function uncoveredReceipts(db: Kysely<DB>, uids: string[]): Promise<Map<string, number>> {
   const { rows } = await sql<{ message_uid: string; n: number }>`
     SELECT message_uid, count(*)::int AS n FROM uncovered_receipts
      WHERE message_uid = ANY(${uids}::text[]) GROUP BY message_uid`.execute(db);
   return new Map(rows.map((r) => [r.message_uid, r.n]));
 }
 
-async function countShared(db: Kysely<any>, conversationId: string, messages: ReceiptMessage[], uncovered: Map<string, number>, out: Map<string, Counted>): Promise<void> {
+async function countShared(db: Kysely<DB>, conversationId: string, messages: ReceiptMessage[], uncovered: Map<string, number>, out: Map<string, Counted>): Promise<void> {
   const groupId = messages[0].targetId;
   const minSeq = Math.min(...messages.map((m) => m.seq));
   const senders = [...new Set(messages.map((m) => m.senderId))];
@@ -51,18 +52,18 @@ async function countShared(db: Kysely<any>, conversationId: string, messages: Re
        AND p.user_id IN (SELECT user_id FROM group_members WHERE group_id = ${groupId} AND joined_seq >= ${minSeq})`.execute(db);
   const candidates = new Map<string, Candidate>();
   for (const r of late.rows) {
-    const c = candidates.get(r.user_id) ?? { rpos: Number(r.rpos), intervals: [] };
-    c.intervals.push({ joinedSeq: Number(r.joined_seq), leftSeq: r.left_seq === null ? null : Number(r.left_seq) });
+    const c = candidates.get(r.user_id) ?? { rpos: r.rpos, intervals: [] };
+    c.intervals.push({ joinedSeq: r.joined_seq, leftSeq: r.left_seq });
     candidates.set(r.user_id, c);
   }
   const senderPositions = await positionsOf(db, conversationId, senders);
-  const atOrPast = positionsAtOrPast(histogram.rows.map((r) => ({ rpos: Number(r.rpos), n: r.n })));
+  const atOrPast = positionsAtOrPast(histogram.rows);
   for (const m of messages) {
     out.set(m.messageUId, groupReaders(m, atOrPast, candidates, senderPositions.get(m.senderId)?.rpos ?? 0, uncovered.get(m.messageUId) ?? 0));
   }
 }
 
-async function countListed(db: Kysely<any>, conversationId: string, messages: ReceiptMessage[], uncovered: Map<string, number>, out: Map<string, Counted>): Promise<void> {
+async function countListed(db: Kysely<DB>, conversationId: string, messages: ReceiptMessage[], uncovered: Map<string, number>, out: Map<string, Counted>): Promise<void> {
   const users = [...new Set(messages.flatMap((m) => m.directedUserIds ?? []))];
   const positions = await positionsOf(db, conversationId, users);
   for (const m of messages) {
@@ -71,18 +72,18 @@ async function countListed(db: Kysely<any>, conversationId: string, messages: Re
   }
 }
 
-async function countPeer(db: Kysely<any>, conversationId: string, messages: ReceiptMessage[], out: Map<string, Counted>): Promise<void> {
+async function countPeer(db: Kysely<DB>, conversationId: string, messages: ReceiptMessage[], out: Map<string, Counted>): Promise<void> {
   const positions = await positionsOf(db, conversationId, [...new Set(messages.map((m) => m.targetId))]);
   const receipts = await db
     .selectFrom('message_receipts')
     .select(['message_uid', 'read_at'])
     .where('message_uid', 'in', messages.map((m) => m.messageUId))
     .execute();
-  const receiptAt = new Map(receipts.map((r) => [r.message_uid, Number(r.read_at)]));
+  const receiptAt = new Map(receipts.map((r) => [r.message_uid, r.read_at]));
   for (const m of messages) out.set(m.messageUId, peerReader(m, positions.get(m.targetId), receiptAt.get(m.messageUId) ?? null));
 }
 
-async function positionsOf(db: Kysely<any>, conversationId: string, userIds: string[]): Promise<Map<string, { rpos: number; reportedAt: number | null }>> {
+async function positionsOf(db: Kysely<DB>, conversationId: string, userIds: string[]): Promise<Map<string, { rpos: number; reportedAt: number | null }>> {
   if (userIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('read_positions')
@@ -90,5 +91,5 @@ async function positionsOf(db: Kysely<any>, conversationId: string, userIds: str
     .where('conversation_id', '=', conversationId)
     .where('user_id', 'in', userIds)
     .execute();
-  return new Map(rows.map((r) => [r.user_id, { rpos: Number(r.rpos), reportedAt: r.reported_at === null ? null : Number(r.reported_at) }]));
+  return new Map(rows.map((r) => [r.user_id, { rpos: r.rpos, reportedAt: r.reported_at }]));
 }

@@ -5,10 +5,11 @@ import { Clock, CLOCK, CONFIG, DB, ServiceOptions, ServiceRuntime } from '@im/se
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Kysely, sql, Transaction } from 'kysely';
 import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
-import { ReceiptMessage, toMessage } from '../view/receipt-messages';
+import { ReceiptMessage, ReceiptMessageRow, toMessage } from '../view/receipt-messages';
 import { ackChanges, anyQueued, takeChanges } from './change-queue';
 import { Counted, mergeRanges, sameCounts } from './counting.rules';
 import { countReaders } from './receipt-counter';
+import type { DB as ReceiptsDB } from '../db.generated';
 
 /**
  * Tells senders their new counts, coalesced. Reads and receipts only queue the seq ranges they
@@ -31,7 +32,7 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
   private coalescing = false;
 
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ReceiptsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: CommonConfig & { options: ServiceOptions },
     @Inject(RECEIPTS_SETTINGS) private readonly settings: ReceiptsSettings,
@@ -109,7 +110,7 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private async publish(trx: Transaction<any>, messages: ReceiptMessage[]): Promise<void> {
+  private async publish(trx: Transaction<ReceiptsDB>, messages: ReceiptMessage[]): Promise<void> {
     const counts = await countReaders(trx, messages);
     const before = await storedCounts(trx, messages.map((m) => m.messageUId));
     const changed = messages.filter((m) => !sameCounts(counts.get(m.messageUId)!, before.get(m.messageUId)));
@@ -136,7 +137,7 @@ export function receiptUpdated(m: ReceiptMessage, c: Counted): EventData<'receip
 }
 
 /** The messages collecting receipts whose seq falls in one of the merged ranges. */
-async function touchedMessages(trx: Transaction<any>, ranges: Map<string, Array<[number, number]>>): Promise<ReceiptMessage[]> {
+async function touchedMessages(trx: Transaction<ReceiptsDB>, ranges: Map<string, Array<[number, number]>>): Promise<ReceiptMessage[]> {
   const convs: string[] = [];
   const froms: number[] = [];
   const tos: number[] = [];
@@ -147,7 +148,7 @@ async function touchedMessages(trx: Transaction<any>, ranges: Map<string, Array<
       tos.push(to);
     }
   }
-  const { rows } = await sql<any>`
+  const { rows } = await sql<ReceiptMessageRow>`
     SELECT m.*, (m.need_read_receipt OR q.message_uid IS NOT NULL) AS receipts_on
       FROM unnest(${convs}::text[], ${froms}::bigint[], ${tos}::bigint[]) AS r(conv, lo, hi)
       JOIN receipt_messages m ON m.conversation_id = r.conv AND m.seq > r.lo AND m.seq <= r.hi
@@ -156,15 +157,15 @@ async function touchedMessages(trx: Transaction<any>, ranges: Map<string, Array<
   return rows.map(toMessage);
 }
 
-export async function storedCounts(db: Kysely<any>, uids: string[]): Promise<Map<string, Counted>> {
+export async function storedCounts(db: Kysely<ReceiptsDB>, uids: string[]): Promise<Map<string, Counted>> {
   if (uids.length === 0) return new Map();
   const rows = await db.selectFrom('receipt_counts').selectAll().where('message_uid', 'in', uids).execute();
   return new Map(
-    rows.map((r) => [r.message_uid, { readCount: r.read_count, unreadCount: r.unread_count, peerReadAt: r.peer_read_at === null ? null : Number(r.peer_read_at) }]),
+    rows.map((r) => [r.message_uid, { readCount: r.read_count, unreadCount: r.unread_count, peerReadAt: r.peer_read_at }]),
   );
 }
 
-async function storeCounts(trx: Transaction<any>, counts: Array<[string, Counted]>, now: number): Promise<void> {
+async function storeCounts(trx: Transaction<ReceiptsDB>, counts: Array<[string, Counted]>, now: number): Promise<void> {
   await trx
     .insertInto('receipt_counts')
     .values(counts.map(([uid, c]) => ({ message_uid: uid, read_count: c.readCount, unread_count: c.unreadCount, peer_read_at: c.peerReadAt, updated_at: now })))

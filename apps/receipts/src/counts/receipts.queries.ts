@@ -8,11 +8,12 @@ import { Counted } from './counting.rules';
 import { countReaders, summary } from './receipt-counter';
 import { storedCounts } from './receipt-flusher';
 import { decodeCursor, page } from './readers.rules';
+import type { DB as ReceiptsDB } from '../db.generated';
 
 /** What a sender asks about their messages: the counts, and who has (not) read one. */
 @Injectable()
 export class ReceiptsQueries {
-  constructor(@Inject(DB) private readonly db: Kysely<any>) {}
+  constructor(@Inject(DB) private readonly db: Kysely<ReceiptsDB>) {}
 
   async get({ actor, messageUIds }: RpcParsed<'receipts', 'receipts.get'>): Promise<{ receipts: ReceiptSummary[] }> {
     const userId = actingUser(actor);

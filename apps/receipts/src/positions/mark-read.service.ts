@@ -7,6 +7,7 @@ import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
 import { ReaderConversation, readerConversation } from '../view/receipt-messages';
 import { advancePosition, currentPosition, lastVisibleMessage, lockReader, recordReportedMove } from './positions.store';
 import { conversationRead, readTarget, reportedRange } from './read.rules';
+import type { DB as ReceiptsDB } from '../db.generated';
 
 type MarkRead = RpcParsed<'receipts', 'conversations.read'>;
 
@@ -19,7 +20,7 @@ const READABLE_TYPES: readonly number[] = [1, 3, 6];
 @Injectable()
 export class MarkReadService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ReceiptsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RECEIPTS_SETTINGS) private readonly settings: ReceiptsSettings,
   ) {}

@@ -1,5 +1,6 @@
 import { Kysely, sql } from 'kysely';
 import { PositionMove } from './read.rules';
+import type { DB } from '../db.generated';
 
 /** The SQL of read positions and receipts that several commands share. */
 
@@ -8,7 +9,7 @@ import { PositionMove } from './read.rules';
  * a receipt is never counted both as a receipt and through the position. Readers never wait on
  * each other: the lock is per (conversation, user).
  */
-export async function lockReader(trx: Kysely<any>, conversationId: string, userId: string): Promise<void> {
+export async function lockReader(trx: Kysely<DB>, conversationId: string, userId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${conversationId} || '|' || ${userId}, 0))`.execute(trx);
 }
 
@@ -18,7 +19,7 @@ export async function lockReader(trx: Kysely<any>, conversationId: string, userI
  * position follows only while the user reports reads. Returns nothing when nothing moved.
  */
 export async function advancePosition(
-  trx: Kysely<any>,
+  trx: Kysely<DB>,
   p: { conversationId: string; userId: string; seq: number; reported: boolean; now: number },
 ): Promise<PositionMove | undefined> {
   const { rows } = await sql<{ seq: number; prev_seq: number; rpos: number; prev_rpos: number; version: number }>`
@@ -35,24 +36,24 @@ export async function advancePosition(
     WHERE excluded.seq > t.seq
     RETURNING seq, prev_seq, rpos, prev_rpos, version`.execute(trx);
   const r = rows[0];
-  return r && { seq: Number(r.seq), prevSeq: Number(r.prev_seq), rpos: Number(r.rpos), prevRpos: Number(r.prev_rpos), version: r.version };
+  return r && { seq: r.seq, prevSeq: r.prev_seq, rpos: r.rpos, prevRpos: r.prev_rpos, version: r.version };
 }
 
-export async function currentPosition(db: Kysely<any>, conversationId: string, userId: string): Promise<{ seq: number; rpos: number }> {
+export async function currentPosition(db: Kysely<DB>, conversationId: string, userId: string): Promise<{ seq: number; rpos: number }> {
   const row = await db
     .selectFrom('read_positions')
     .select(['seq', 'rpos'])
     .where('conversation_id', '=', conversationId)
     .where('user_id', '=', userId)
     .executeTakeFirst();
-  return { seq: Number(row?.seq ?? 0), rpos: Number(row?.rpos ?? 0) };
+  return { seq: row?.seq ?? 0, rpos: row?.rpos ?? 0 };
 }
 
 /**
  * The reported position reached (from, to]: the reader's receipts there now count through the
  * position (no longer on their own), and the flusher is told which messages may have new readers.
  */
-export async function recordReportedMove(trx: Kysely<any>, conversationId: string, userId: string, range: { from: number; to: number }): Promise<void> {
+export async function recordReportedMove(trx: Kysely<DB>, conversationId: string, userId: string, range: { from: number; to: number }): Promise<void> {
   await sql`
     DELETE FROM uncovered_receipts
      WHERE conversation_id = ${conversationId} AND user_id = ${userId} AND seq <= ${range.to}`.execute(trx);
@@ -60,7 +61,7 @@ export async function recordReportedMove(trx: Kysely<any>, conversationId: strin
 }
 
 /** Queues seq ranges (from exclusive, to inclusive) whose messages may have new readers. */
-export async function recordChanges(trx: Kysely<any>, ranges: Array<{ conversationId: string; from: number; to: number }>): Promise<void> {
+export async function recordChanges(trx: Kysely<DB>, ranges: Array<{ conversationId: string; from: number; to: number }>): Promise<void> {
   if (ranges.length === 0) return;
   await trx
     .insertInto('receipt_changes')
@@ -70,7 +71,7 @@ export async function recordChanges(trx: Kysely<any>, ranges: Array<{ conversati
 
 /** The last message at or before `seq` that `userId` can see (directed ones only if theirs). */
 export async function lastVisibleMessage(
-  db: Kysely<any>,
+  db: Kysely<DB>,
   conversationId: string,
   seq: number,
   userId: string,
@@ -80,5 +81,5 @@ export async function lastVisibleMessage(
      WHERE conversation_id = ${conversationId} AND seq <= ${seq}
        AND (directed_user_ids IS NULL OR sender_id = ${userId} OR ${userId} = ANY(directed_user_ids))
      ORDER BY seq DESC LIMIT 1`.execute(db);
-  return rows[0] ? { messageUId: rows[0].message_uid, sentTime: Number(rows[0].sent_time) } : null;
+  return rows[0] ? { messageUId: rows[0].message_uid, sentTime: rows[0].sent_time } : null;
 }

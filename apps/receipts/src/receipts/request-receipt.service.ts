@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { recordChanges } from '../positions/positions.store';
 import { loadMessages } from '../view/receipt-messages';
+import type { DB as ReceiptsDB } from '../db.generated';
 
 type Request = RpcParsed<'receipts', 'receipts.request'>;
 
@@ -15,7 +16,7 @@ type Request = RpcParsed<'receipts', 'receipts.request'>;
 @Injectable()
 export class RequestReceiptService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ReceiptsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 

@@ -7,6 +7,7 @@ import { currentPosition, lockReader, recordChanges } from '../positions/positio
 import { reportsReads } from '../settings/settings.service';
 import { inConversation, loadMessages, memberOfAny, ReceiptMessage } from '../view/receipt-messages';
 import { assertReceiptable, groupSorted, isRecipient, receiptSent } from './receipt.rules';
+import type { DB as ReceiptsDB } from '../db.generated';
 
 type Send = RpcParsed<'receipts', 'receipts.send'>;
 
@@ -17,7 +18,7 @@ type Send = RpcParsed<'receipts', 'receipts.send'>;
 @Injectable()
 export class SendReceiptsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ReceiptsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -72,7 +73,7 @@ export class SendReceiptsService {
    * Inserts the receipts not yet recorded. Those for messages the reader's reported position has
    * not reached count on their own (uncovered) until it does; the others add nothing to counts.
    */
-  private async record(trx: Transaction<any>, conversationId: string, userId: string, messages: ReceiptMessage[], readTime: number): Promise<ReceiptMessage[]> {
+  private async record(trx: Transaction<ReceiptsDB>, conversationId: string, userId: string, messages: ReceiptMessage[], readTime: number): Promise<ReceiptMessage[]> {
     await lockReader(trx, conversationId, userId);
     const { rpos } = await currentPosition(trx, conversationId, userId);
     const rows = await trx

@@ -3,12 +3,13 @@ import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
+import type { DB as ReceiptsDB } from '../db.generated';
 
 /** Whether a user's reads are reported to others. Receipts are on unless turned off. */
 @Injectable()
 export class SettingsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ReceiptsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -36,7 +37,7 @@ export class SettingsService {
   }
 }
 
-export async function reportsReads(db: Kysely<any>, userId: string): Promise<boolean> {
+export async function reportsReads(db: Kysely<ReceiptsDB>, userId: string): Promise<boolean> {
   const row = await db.selectFrom('user_settings').select('read_receipts').where('user_id', '=', userId).executeTakeFirst();
   return row?.read_receipts ?? true;
 }

@@ -1,5 +1,6 @@
 import { ConversationType, conversationId, Errors } from '@im/contracts';
-import { Kysely, sql } from 'kysely';
+import { Kysely, Selectable, sql } from 'kysely';
+import type { DB, ReceiptMessagesTable } from '../db.generated';
 
 /** A stored message as receipts sees it (the `receipt_view` projection plus later requests). */
 export interface ReceiptMessage {
@@ -18,24 +19,27 @@ export interface ReceiptMessage {
   receiptsOn: boolean;
 }
 
-export async function loadMessages(db: Kysely<any>, messageUIds: readonly string[]): Promise<Map<string, ReceiptMessage>> {
+/** A `receipt_messages` row with whether it collects receipts (sent asking, or requested later). */
+export type ReceiptMessageRow = Selectable<ReceiptMessagesTable> & { receipts_on: boolean };
+
+export async function loadMessages(db: Kysely<DB>, messageUIds: readonly string[]): Promise<Map<string, ReceiptMessage>> {
   if (messageUIds.length === 0) return new Map();
-  const { rows } = await sql<any>`
+  const { rows } = await sql<ReceiptMessageRow>`
     SELECT m.*, (m.need_read_receipt OR q.message_uid IS NOT NULL) AS receipts_on
       FROM receipt_messages m LEFT JOIN receipt_requests q ON q.message_uid = m.message_uid
      WHERE m.message_uid = ANY(${messageUIds as string[]}::text[])`.execute(db);
   return new Map(rows.map((r) => [r.message_uid, toMessage(r)]));
 }
 
-export function toMessage(r: any): ReceiptMessage {
+export function toMessage(r: ReceiptMessageRow): ReceiptMessage {
   return {
     messageUId: r.message_uid,
     conversationId: r.conversation_id,
     conversationType: r.conversation_type,
     targetId: r.target_id,
-    seq: Number(r.seq),
+    seq: r.seq,
     senderId: r.sender_id,
-    sentTime: Number(r.sent_time),
+    sentTime: r.sent_time,
     directedUserIds: r.directed_user_ids,
     memberCount: r.member_count,
     recalled: r.recalled,
@@ -44,15 +48,15 @@ export function toMessage(r: any): ReceiptMessage {
 }
 
 /** The messages in one group conversation that `userId` was a member of when they were sent. */
-export async function memberOfAny(db: Kysely<any>, groupId: string, userId: string, seqs: number[]): Promise<Set<number>> {
+export async function memberOfAny(db: Kysely<DB>, groupId: string, userId: string, seqs: number[]): Promise<Set<number>> {
   const { rows } = await sql<{ seq: number }>`
     SELECT s.seq FROM unnest(${seqs}::bigint[]) AS s(seq)
      WHERE EXISTS (SELECT 1 FROM group_members g WHERE g.group_id = ${groupId} AND g.user_id = ${userId}
                       AND g.joined_seq < s.seq AND (g.left_seq IS NULL OR g.left_seq >= s.seq))`.execute(db);
-  return new Set(rows.map((r) => Number(r.seq)));
+  return new Set(rows.map((r) => r.seq));
 }
 
-export async function isGroupMemberNow(db: Kysely<any>, groupId: string, userId: string): Promise<boolean> {
+export async function isGroupMemberNow(db: Kysely<DB>, groupId: string, userId: string): Promise<boolean> {
   const row = await db
     .selectFrom('group_members')
     .select('user_id')
@@ -64,7 +68,7 @@ export async function isGroupMemberNow(db: Kysely<any>, groupId: string, userId:
 }
 
 /** Whether `userId` is in the message's conversation now: a party of a private one, a member of a group. */
-export async function inConversation(db: Kysely<any>, m: ReceiptMessage, userId: string): Promise<boolean> {
+export async function inConversation(db: Kysely<DB>, m: ReceiptMessage, userId: string): Promise<boolean> {
   if (m.conversationType !== ConversationType.GROUP) return m.senderId === userId || m.targetId === userId;
   return isGroupMemberNow(db, m.targetId, userId);
 }
@@ -85,7 +89,7 @@ export interface ReaderConversation {
  * The conversation `userId` reads, or one 404 for "unknown" and "not yours": a group they are in,
  * or a private or system conversation with a message. One round trip, with the reader's setting.
  */
-export async function readerConversation(db: Kysely<any>, userId: string, type: number, targetId: string): Promise<ReaderConversation> {
+export async function readerConversation(db: Kysely<DB>, userId: string, type: number, targetId: string): Promise<ReaderConversation> {
   const convId = type === ConversationType.SYSTEM ? conversationId(type, targetId, userId) : conversationId(type, userId, targetId);
   const { rows } = await sql<{ last_seq: number | null; member: boolean; reported: boolean | null }>`
     SELECT (SELECT last_seq FROM receipt_conversations WHERE conversation_id = ${convId}) AS last_seq,
@@ -98,7 +102,7 @@ export async function readerConversation(db: Kysely<any>, userId: string, type: 
     conversationId: convId,
     conversationType: type,
     targetId,
-    lastSeq: Number(last_seq ?? 0),
+    lastSeq: last_seq ?? 0,
     peerId: type === ConversationType.PRIVATE ? targetId : null,
     reported: reported ?? true,
   };

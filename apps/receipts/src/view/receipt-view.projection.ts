@@ -2,6 +2,7 @@ import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
 import { Projection, runsOf } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { membersAtSend } from './membership.rules';
+import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
 type Members = EventData<'group.members.added'>;
@@ -19,7 +20,7 @@ export const receiptViewProjection: Projection = {
   applyBatch: runsOf('message.sent', (trx, run) => onMessagesSent(trx, run), apply),
 };
 
-async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
   switch (event.type) {
     case 'message.sent':
       return onMessagesSent(trx, [event.data as Sent]);
@@ -42,11 +43,11 @@ async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
  * Membership cannot change within a run (that is another event), so a group's count is read
  * once per group and sender.
  */
-async function onMessagesSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
-  const stored = sent.filter((m) => m.seq !== null);
+async function onMessagesSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
+  const stored = sent.filter((m): m is Sent & { seq: number } => m.seq !== null);
   if (stored.length === 0) return;
   const lastSeq = new Map<string, Sent>();
-  for (const m of stored) if ((lastSeq.get(m.conversationId)?.seq ?? -1) < m.seq!) lastSeq.set(m.conversationId, m);
+  for (const m of stored) if ((lastSeq.get(m.conversationId)?.seq ?? -1) < m.seq) lastSeq.set(m.conversationId, m);
   const conversations = [...lastSeq.values()].sort((a, b) => (a.conversationId < b.conversationId ? -1 : 1));
   await sql`
     INSERT INTO receipt_conversations (conversation_id, conversation_type, last_seq)
@@ -79,24 +80,24 @@ async function onMessagesSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
 }
 
 /** The group's members now, and whether the sender is one of them. */
-async function groupCount(trx: Kysely<any>, groupId: string, senderId: string): Promise<{ members: number; senderIsMember: boolean }> {
+async function groupCount(trx: Kysely<DB>, groupId: string, senderId: string): Promise<{ members: number; senderIsMember: boolean }> {
   const { rows } = await sql<{ members: number | null; sender: boolean }>`
     SELECT (SELECT member_count FROM receipt_groups WHERE group_id = ${groupId}) AS members,
            EXISTS (SELECT 1 FROM group_members WHERE group_id = ${groupId} AND user_id = ${senderId} AND left_seq IS NULL) AS sender`.execute(trx);
   return { members: rows[0].members ?? 0, senderIsMember: rows[0].sender };
 }
 
-async function lastSeq(trx: Kysely<any>, groupId: string): Promise<number> {
+async function lastSeq(trx: Kysely<DB>, groupId: string): Promise<number> {
   const row = await trx
     .selectFrom('receipt_conversations')
     .select('last_seq')
     .where('conversation_id', '=', `${ConversationType.GROUP}:${groupId}`)
     .executeTakeFirst();
-  return Number(row?.last_seq ?? 0);
+  return row?.last_seq ?? 0;
 }
 
 /** A joiner is a member of the messages after the group's current seq; a duplicate join opens nothing. */
-async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
+async function onMembersAdded(trx: Kysely<DB>, e: Members): Promise<void> {
   const joined = await lastSeq(trx, e.groupId);
   const { rows } = await sql<{ user_id: string }>`
     INSERT INTO group_members (group_id, user_id, joined_seq, left_seq)
@@ -109,7 +110,7 @@ async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
 }
 
 /** A leaver stays a member of every message up to the group's current seq. */
-async function onMembersRemoved(trx: Kysely<any>, e: Members): Promise<void> {
+async function onMembersRemoved(trx: Kysely<DB>, e: Members): Promise<void> {
   const left = await lastSeq(trx, e.groupId);
   const closed = await trx
     .updateTable('group_members')
@@ -122,7 +123,7 @@ async function onMembersRemoved(trx: Kysely<any>, e: Members): Promise<void> {
   await bumpMembers(trx, e.groupId, -closed.length);
 }
 
-async function bumpMembers(trx: Kysely<any>, groupId: string, delta: number): Promise<void> {
+async function bumpMembers(trx: Kysely<DB>, groupId: string, delta: number): Promise<void> {
   if (delta === 0) return;
   await sql`
     INSERT INTO receipt_groups (group_id, member_count) VALUES (${groupId}, ${delta})
