@@ -145,6 +145,30 @@ describe('@im/client e2e', () => {
     await eventually(async () => expect(back.sent()).toContain(missed.messageUId));
     expect(back.sent()).not.toContain(later.messageUId);
   });
+
+  it('retries a 503 with the same Idempotency-Key once the service is back: the write happens once', async () => {
+    const bob = await userClient('bob');
+    const seen: Array<{ status: number; key: string | null }> = [];
+    // Messaging is down for the first attempt; it is started again before the client sees the 503.
+    const restarting: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'POST') seen.push({ status: res.status, key: new Headers(init.headers).get('idempotency-key') });
+      if (res.status === 503) await stack.startService('messaging');
+      return res;
+    };
+    const ana = await userClient('ana', restarting);
+    await stack.stopService('messaging');
+    const reply = await ana.sendMessage({ conversationType: 1, targetId: 'bob', objectName: 'RC:TxtMsg', content: { content: 'after a 503' } });
+    expect(seen.map((s) => s.status)).toEqual([503, 201]);
+    expect(seen[1].key).toBe(seen[0].key);
+    const sentinel = await ana.sendMessage({ conversationType: 1, targetId: 'bob', objectName: 'RC:TxtMsg', content: { content: 'sentinel 2' } });
+    const page = await eventually(async () => {
+      const p = await bob.getHistory({ conversationType: 1, targetId: 'ana' }, { limit: 20 });
+      expect(p.messages.map((m) => m.messageUId)).toContain(sentinel.messageUId);
+      return p;
+    });
+    expect(page.messages.filter((m) => (m.content as { content?: string }).content === 'after a 503').map((m) => m.messageUId)).toEqual([reply.messageUId]);
+  });
 });
 
 /** A body that passes the stream through up to the end of its first event with an id, then ends. */
