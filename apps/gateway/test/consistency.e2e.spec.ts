@@ -11,6 +11,12 @@ describe('consistency e2e: a write is visible to the next command', () => {
   let stack: TestStack;
   const ROUNDS = 20;
   const LOADED_ROUNDS = 10;
+  /**
+   * A round is a dozen commands in a row, and a group claim waits for expansions' copy of
+   * messaging (catchUpWithOwner): on a loaded 2-core box the rounds take tens of seconds. This
+   * bounds a hang, not a latency target (the benches measure those).
+   */
+  const ROUND_TIMEOUT_MS = 180_000;
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -58,7 +64,7 @@ describe('consistency e2e: a write is visible to the next command', () => {
 
   it(`runs ${ROUNDS} rounds of group → mute → send → expansion → receipt → counts → recall → red packet → claim → join → send → claim → read, every call 2xx the first time`, async () => {
     for (let n = 0; n < ROUNDS; n++) await round(n);
-  });
+  }, ROUND_TIMEOUT_MS);
 
   it('does the same with the stack under load (eight senders flooding other conversations)', async () => {
     let loading = true;
@@ -71,7 +77,7 @@ describe('consistency e2e: a write is visible to the next command', () => {
       loading = false;
       await Promise.all(load);
     }
-  });
+  }, ROUND_TIMEOUT_MS);
 
   it('lets the writer read its write back at once: history, conversations, expansion, receipts', async () => {
     const { api } = stack;
