@@ -1,21 +1,21 @@
-import { actingUser, Errors, newEvent, ReadPositionView, RpcParsed } from '@im/contracts';
-import { appendToStream } from '@im/eventstore';
+import { actingUser, ConversationType, Errors, ReadPositionView, RpcParsed } from '@im/contracts';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
 import { ReaderConversation, readerConversation } from '../view/receipt-messages';
-import { advancePosition, currentPosition, lastVisibleMessage, lockReader, recordReportedMove } from './positions.store';
-import { conversationRead, readTarget, reportedRange } from './read.rules';
+import { lastVisibleMessage, loadPosition, lockReader, writeEvents } from './positions.store';
+import { decide, movesTo, readTarget } from './read-position.decider';
 import type { DB as ReceiptsDB } from '../db.generated';
 
 type MarkRead = RpcParsed<'receipts', 'conversations.read'>;
 
-const READABLE_TYPES: readonly number[] = [1, 3, 6];
+const READABLE_TYPES: readonly number[] = [ConversationType.PRIVATE, ConversationType.GROUP, ConversationType.SYSTEM];
 
 /**
- * Marking a conversation read: one row per reader per conversation, moved forward in one SQL
- * statement, and one `conversation.read` event. Nothing is written per message.
+ * Marking a conversation read: under the reader's lock, load their position, let the decider
+ * decide, and write the row from its `conversation.read` (positions.store.ts). One row per reader
+ * per conversation; nothing is written per message.
  */
 @Injectable()
 export class MarkReadService {
@@ -31,20 +31,17 @@ export class MarkReadService {
       throw Errors.unprocessable('CONVERSATION_TYPE_NOT_SUPPORTED', `conversation type ${conversationType} is not supported yet`);
     }
     const conv = await this.caughtUp(userId, conversationType, targetId, body.seq);
-    const seq = readTarget(body.seq, conv.lastSeq);
-    const { reported } = conv;
+    // Refused before the lock: a seq past the last message (the decider says the same under it).
+    const target = readTarget(body.seq, conv.lastSeq);
     return this.db.transaction().execute(async (trx) => {
-      const now = this.clock.now();
-      const view = { conversationType, targetId, readTime: now.getTime() };
+      const readTime = this.clock.now().getTime();
+      const view = { conversationType, targetId, readTime };
       await lockReader(trx, conv.conversationId, userId);
-      const move = seq > 0 ? await advancePosition(trx, { conversationId: conv.conversationId, userId, seq, reported, now: now.getTime() }) : undefined;
-      if (!move) return { ...view, readSeq: (await currentPosition(trx, conv.conversationId, userId)).seq, moved: false };
-      const range = reportedRange(move);
-      if (range) await recordReportedMove(trx, conv.conversationId, userId, range);
-      const lastMessage = await lastVisibleMessage(trx, conv.conversationId, move.seq, userId);
-      const data = conversationRead({ ...conv, userId, reported, readTime: now.getTime(), lastMessage }, move);
-      await appendToStream(trx, `read-${conv.conversationId}-${userId}`, move.version - 1, [newEvent('conversation.read', data)], now);
-      return { ...view, readSeq: move.seq, moved: true };
+      const position = await loadPosition(trx, conv.conversationId, userId);
+      const lastMessage = movesTo(position, target) ? await lastVisibleMessage(trx, conv.conversationId, target, userId) : null;
+      const events = decide({ type: 'markRead', userId, conversation: conv, requestedSeq: body.seq, readTime, lastMessage }, position);
+      const after = await writeEvents(trx, conv.conversationId, userId, position, events);
+      return { ...view, readSeq: after.seq, moved: events.length > 0 };
     });
   }
 

@@ -1,5 +1,7 @@
+import { Errors } from '@im/contracts';
+import { appendToStream } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
-import { PositionMove } from './read.rules';
+import { evolve, initialPosition, ReadEvent, ReadPosition, reportedRange } from './read-position.decider';
 import type { DB } from '../db.generated';
 
 /** The SQL of read positions and receipts that several commands share. */
@@ -13,30 +15,56 @@ export async function lockReader(trx: Kysely<DB>, conversationId: string, userId
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${conversationId} || '|' || ${userId}, 0))`.execute(trx);
 }
 
+/** The reader's position, read under `lockReader` (which every writer of it takes first). */
+export async function loadPosition(trx: Kysely<DB>, conversationId: string, userId: string): Promise<ReadPosition> {
+  const row = await trx
+    .selectFrom('read_positions')
+    .select(['seq', 'rpos', 'read_at', 'reported_at', 'version'])
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return initialPosition();
+  return { seq: row.seq, rpos: row.rpos, readAt: row.read_at, reportedAt: row.reported_at, version: row.version };
+}
+
 /**
- * Moves a position forward atomically: the upsert only changes the row when the new seq is ahead
- * (`WHERE excluded.seq > t.seq`), so two devices racing can never move it back. The reported
- * position follows only while the user reports reads. Returns nothing when nothing moved.
+ * Appends the reader's events and writes what follows from them: the position row (the state
+ * after them), and, when the reported position moved, the receipts it now covers. The upsert
+ * still only moves forward in SQL (`WHERE excluded.seq > t.seq`): Postgres holds the rule too, and
+ * a writer that did not take the lock fails here instead of moving the position back.
  */
-export async function advancePosition(
+export async function writeEvents(
   trx: Kysely<DB>,
-  p: { conversationId: string; userId: string; seq: number; reported: boolean; now: number },
-): Promise<PositionMove | undefined> {
-  const { rows } = await sql<{ seq: number; prev_seq: number; rpos: number; prev_rpos: number; version: number }>`
+  conversationId: string,
+  userId: string,
+  before: ReadPosition,
+  events: ReadEvent[],
+): Promise<ReadPosition> {
+  if (events.length === 0) return before;
+  const after = events.reduce(evolve, before);
+  const row = {
+    seq: after.seq,
+    prev_seq: before.seq,
+    rpos: after.rpos,
+    prev_rpos: before.rpos,
+    read_at: after.readAt,
+    reported_at: after.reportedAt,
+  };
+  const { rows } = await sql<{ version: number }>`
     INSERT INTO read_positions AS t (conversation_id, user_id, seq, prev_seq, rpos, prev_rpos, read_at, reported_at, version)
-    VALUES (${p.conversationId}, ${p.userId}, ${p.seq}, 0, ${p.reported ? p.seq : 0}, 0, ${p.now}, ${p.reported ? p.now : null}, 1)
+    VALUES (${conversationId}, ${userId}, ${row.seq}, ${row.prev_seq}, ${row.rpos}, ${row.prev_rpos},
+            ${row.read_at}, ${row.reported_at}, ${after.version})
     ON CONFLICT (conversation_id, user_id) DO UPDATE SET
-      prev_seq = t.seq,
-      prev_rpos = t.rpos,
-      seq = excluded.seq,
-      read_at = excluded.read_at,
-      rpos = CASE WHEN ${p.reported}::boolean THEN excluded.seq ELSE t.rpos END,
-      reported_at = CASE WHEN ${p.reported}::boolean THEN excluded.read_at ELSE t.reported_at END,
-      version = t.version + 1
+      seq = excluded.seq, prev_seq = excluded.prev_seq, rpos = excluded.rpos, prev_rpos = excluded.prev_rpos,
+      read_at = excluded.read_at, reported_at = excluded.reported_at, version = excluded.version
     WHERE excluded.seq > t.seq
-    RETURNING seq, prev_seq, rpos, prev_rpos, version`.execute(trx);
-  const r = rows[0];
-  return r && { seq: r.seq, prevSeq: r.prev_seq, rpos: r.rpos, prevRpos: r.prev_rpos, version: r.version };
+    RETURNING version`.execute(trx);
+  if (rows.length === 0) throw Errors.conflict('CONCURRENCY_CONFLICT', 'the read position moved meanwhile', { conversationId });
+  const range = reportedRange(before, after);
+  if (range) await recordReportedMove(trx, conversationId, userId, range);
+  const now = new Date(after.readAt!);
+  await appendToStream(trx, `read-${conversationId}-${userId}`, before.version, events, now);
+  return after;
 }
 
 export async function currentPosition(db: Kysely<DB>, conversationId: string, userId: string): Promise<{ seq: number; rpos: number }> {
@@ -53,7 +81,12 @@ export async function currentPosition(db: Kysely<DB>, conversationId: string, us
  * The reported position reached (from, to]: the reader's receipts there now count through the
  * position (no longer on their own), and the flusher is told which messages may have new readers.
  */
-export async function recordReportedMove(trx: Kysely<DB>, conversationId: string, userId: string, range: { from: number; to: number }): Promise<void> {
+async function recordReportedMove(
+  trx: Kysely<DB>,
+  conversationId: string,
+  userId: string,
+  range: { from: number; to: number },
+): Promise<void> {
   await sql`
     DELETE FROM uncovered_receipts
      WHERE conversation_id = ${conversationId} AND user_id = ${userId} AND seq <= ${range.to}`.execute(trx);
