@@ -1,6 +1,6 @@
 import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import type { NatsAuth } from '@im/eventstore';
-import { bootService, Clock, ServiceOptions } from '@im/service-kit';
+import { bootService, Clock, ServiceOptions, ServiceRuntime } from '@im/service-kit';
 import { createGateway, registeredRoutes } from '../../apps/gateway/src/create-gateway';
 import { GatewayConfig, gatewayConfig } from '../../apps/gateway/src/gateway.config';
 import { ApiClient, TestEnv } from '@im/testing';
@@ -33,6 +33,8 @@ export interface TestStack {
   url: string;
   routes: Array<{ method: string; url: string }>;
   services: Map<AppName, INestApplicationContext>;
+  /** A service's metrics and health listener (`metrics: true` only). */
+  opsUrl(name: AppName): string;
   stopService(name: AppName): Promise<void>;
   startService(name: AppName): Promise<void>;
   close(): Promise<void>;
@@ -49,6 +51,8 @@ export interface StackOptions {
   settings?: ServiceSettings;
   /** Each app's NATS credentials (as in production, one user per app); unset, from the environment. */
   natsAuth?: Partial<Record<AppName | 'gateway', NatsAuth>>;
+  /** Each service's metrics and health listener on a free port (`opsUrl`); off otherwise. */
+  metrics?: boolean;
 }
 
 /** Boots the apps in this process against the env's database and prefix, the gateway on a free port. */
@@ -57,7 +61,8 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
   const config = { databaseUrl: env.databaseUrl, natsUrl: env.natsUrl, subjectPrefix: env.prefix };
   const services = new Map<AppName, INestApplicationContext>();
   const startService = async (name: AppName) => {
-    const serviceOptions: ServiceOptions = { config, clock: opts.clock, natsAuth: opts.natsAuth?.[name] };
+    // Several services in one process: each listens on a free port if asked, none otherwise.
+    const serviceOptions: ServiceOptions = { config, clock: opts.clock, natsAuth: opts.natsAuth?.[name], metricsPort: opts.metrics ? 0 : null };
     services.set(name, await bootService(MODULES[name]().register(serviceOptions, opts.settings?.[name])));
   };
   const names = opts.only ?? (Object.keys(MODULES) as AppName[]);
@@ -78,6 +83,11 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
     url,
     routes: registeredRoutes(gateway),
     services,
+    opsUrl(name: AppName) {
+      const url = services.get(name)?.get(ServiceRuntime).opsUrl;
+      if (!url) throw new Error(`${name} has no metrics listener (start the stack with metrics: true)`);
+      return url;
+    },
     stopService,
     startService,
     async close() {

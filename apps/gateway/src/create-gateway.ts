@@ -3,10 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Clock, nestLogLevels } from '@im/service-kit';
+import { AppMetrics, JsonNestLogger } from '@im/observability';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
 import { assertSafeRequest, badUrlError } from './http/hostile-input';
+import { observeRequests } from './http/request-observer';
 
 /** Bodies above this are refused by Fastify (413) before any handler; content itself is capped at 128 KB. */
 const BODY_LIMIT = 1024 * 1024;
@@ -28,13 +30,17 @@ export async function createGateway(config: GatewayConfig, opts: { clock?: Clock
       void reply.status(body.status).send(errorJson(body));
     },
   });
+  const metrics = new AppMetrics('gateway', { processMetrics: true });
+  // First: every request gets its id, trace and log line, refusals included.
+  observeRequests(adapter.getInstance(), metrics);
   adapter.getInstance().addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
   // Every string that enters (body, query, path) is checked once, here, before any handler.
   adapter.getInstance().addHook('preValidation', async (req) => assertSafeRequest(req));
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, opts.clock), adapter, {
-    logger: nestLogLevels(config.logLevel),
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, metrics, opts.clock), adapter, {
+    // JSON lines at LOG_LEVEL (libs/observability), in place of Nest's coloured text.
+    logger: new JsonNestLogger(),
   });
   // Errors Fastify raises before Nest sees the request (bad JSON, oversize body) get the same shape.
   adapter.getInstance().setErrorHandler((error, _req, reply) => {

@@ -1,6 +1,7 @@
 import { Subjects } from '@im/contracts';
 import { Clock, systemClock } from '@im/service-kit';
 import { connectNats, Nats, RpcClient } from '@im/eventstore';
+import { AppMetrics } from '@im/observability';
 import { PresenceReporter } from '@im/realtime';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import { DocsController } from './routes/docs.controller';
 import { ExpansionsController } from './routes/expansions.controller';
 import { GroupsController } from './routes/groups.controller';
 import { HealthController } from './routes/health.controller';
+import { MetricsController } from './routes/metrics.controller';
 import { MessagesController } from './routes/messages.controller';
 import { MessageTypesController } from './routes/message-types.controller';
 import { RedPacketsController } from './routes/red-packets.controller';
@@ -29,7 +31,7 @@ import { AdminPushesController } from './routes/admin-pushes.controller';
 import { DevicesController } from './routes/devices.controller';
 import { NotificationsController } from './routes/notifications.controller';
 import { StreamController } from './stream/stream.controller';
-import { GATEWAY_CLOCK, GATEWAY_CONFIG, GATEWAY_NATS, IDEMPOTENCY_STORE, PRESENCE, RATE_LIMITER, RPC_CLIENT, SUBJECTS_TOKEN } from './tokens';
+import { GATEWAY_CLOCK, GATEWAY_CONFIG, GATEWAY_METRICS, GATEWAY_NATS, IDEMPOTENCY_STORE, PRESENCE, RATE_LIMITER, RPC_CLIENT, SUBJECTS_TOKEN } from './tokens';
 
 /** The REST gateway owns no tables: it authenticates, validates, and forwards over NATS. */
 @Module({})
@@ -40,16 +42,17 @@ export class GatewayModule implements OnApplicationShutdown {
   ) {}
 
   /** `clock` moves the gateway's time in tests (idempotency expiry, rate limit refill). */
-  static register(config: GatewayConfig, clock: Clock = systemClock): DynamicModule {
+  static register(config: GatewayConfig, metrics = new AppMetrics('gateway'), clock: Clock = systemClock): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, DocsController, UsersController, GroupsController, ChatroomsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
+      controllers: [HealthController, MetricsController, DocsController, UsersController, GroupsController, ChatroomsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway', config.natsAuth) },
         { provide: SUBJECTS_TOKEN, useValue: new Subjects(config.subjectPrefix) },
-        { provide: RPC_CLIENT, useFactory: (n: Nats, s: Subjects) => new RpcClient(n.nc, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
-        { provide: PRESENCE, useFactory: (n: Nats, s: Subjects) => startPresence(n, s), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
+        { provide: GATEWAY_METRICS, useValue: metrics },
+        { provide: RPC_CLIENT, useFactory: (n: Nats, s: Subjects) => new RpcClient(n.nc, s, undefined, 'gateway', metrics.rpcObserver('client')), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
+        { provide: PRESENCE, useFactory: (n: Nats, s: Subjects) => startPresence(n, s, metrics), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
         { provide: GATEWAY_CLOCK, useValue: clock },
         { provide: RATE_LIMITER, useValue: new RateLimiter() },
         {
@@ -78,8 +81,9 @@ export class GatewayModule implements OnApplicationShutdown {
 }
 
 /** Each gateway replica announces the users with live streams on it, under an id of its own. */
-function startPresence(nats: Nats, subjects: Subjects): PresenceReporter {
+function startPresence(nats: Nats, subjects: Subjects, metrics: AppMetrics): PresenceReporter {
   const reporter = new PresenceReporter(nats.nc, subjects, `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
   reporter.start();
+  metrics.gauge('im_open_streams', 'Event streams (SSE) open on this gateway', [], (g) => g.set(reporter.openStreams));
   return reporter;
 }

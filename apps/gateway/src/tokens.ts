@@ -6,3 +6,4 @@ export const PRESENCE = Symbol('PRESENCE');
 export const GATEWAY_CLOCK = Symbol('GATEWAY_CLOCK');
 export const IDEMPOTENCY_STORE = Symbol('IDEMPOTENCY_STORE');
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
+export const GATEWAY_METRICS = Symbol('GATEWAY_METRICS');

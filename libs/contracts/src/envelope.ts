@@ -13,5 +13,11 @@ export interface EventEnvelope<T = unknown> {
   dataversion: number;
   /** The event's global position in its service's log. */
   position: string;
+  /**
+   * The W3C trace context of the request that caused the event (the CloudEvents distributed
+   * tracing extension), so its consumers' work joins the same trace. Absent on events written
+   * before it was recorded, or outside any request.
+   */
+  traceparent?: string;
   data: T;
 }

@@ -2,13 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Errors, EVENTS, NewEvent } from '@im/contracts';
 import { pgCode, pgConstraint, PgCode } from '@im/db';
 import { Kysely } from 'kysely';
+import { currentTraceparent } from '@im/observability';
 import { assertEnvelopeFits } from './append';
+import { eventMetadata } from './envelope';
 
 /** One event at the version its stream's writer reserved for it (under the stream's lock). */
 export interface PlacedEvent {
   streamId: string;
   version: number;
   event: NewEvent;
+  /** The trace of the command that caused it (group commit writes many commands' events at once); else the current one. */
+  traceparent?: string;
 }
 
 /**
@@ -18,6 +22,7 @@ export interface PlacedEvent {
  */
 export async function appendToStreams(trx: Kysely<any>, events: PlacedEvent[], now: Date): Promise<string[]> {
   for (const e of events) assertEnvelopeFits(e.streamId, e.event, now);
+  const current = currentTraceparent();
   const rows = events.map((e) => ({
     event_id: randomUUID(),
     stream_id: e.streamId,
@@ -25,7 +30,7 @@ export async function appendToStreams(trx: Kysely<any>, events: PlacedEvent[], n
     type: e.event.type,
     data_version: EVENTS[e.event.type].version,
     data: JSON.stringify(e.event.data),
-    metadata: '{}',
+    metadata: eventMetadata(e.traceparent ?? current),
     occurred_at: now,
   }));
   try {

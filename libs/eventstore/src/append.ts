@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Errors, EVENTS, NewEvent, ServiceName, SERVICES } from '@im/contracts';
 import { pgCode, pgConstraint, PgCode } from '@im/db';
 import { Kysely, sql } from 'kysely';
+import { currentTraceparent } from '@im/observability';
 import { toEnvelope } from './envelope';
 
 /**
@@ -15,6 +16,8 @@ export const MAX_EVENT_ENVELOPE_BYTES = 1024 * 1024 - 4 * 1024;
 /** The longest source name and position an envelope can carry, so the measure is never short. */
 const LONGEST_SERVICE: ServiceName = [...SERVICES].sort((a, b) => b.length - a.length)[0];
 const WIDEST_POSITION = Number.MAX_SAFE_INTEGER;
+/** A traceparent is always this long: the measure counts one in. */
+const SAMPLE_TRACEPARENT = `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`;
 
 export type ExpectedVersion = number | 'any';
 
@@ -37,6 +40,8 @@ export async function appendToStream(
   now: Date,
   metadata: Record<string, unknown> = {},
 ): Promise<AppendResult> {
+  const traceparent = currentTraceparent();
+  if (traceparent) metadata = { traceparent, ...metadata };
   const base = expectedVersion === 'any' ? await currentVersion(trx, streamId) : expectedVersion;
   // Before anything is written: throwing here rolls back the caller's whole transaction.
   for (const e of events) assertEnvelopeFits(streamId, e, now);
@@ -71,6 +76,7 @@ export function assertEnvelopeFits(streamId: string, event: NewEvent, now: Date)
     data_version: EVENTS[event.type].version,
     data: event.data,
     occurred_at: now,
+    metadata: { traceparent: SAMPLE_TRACEPARENT },
   });
   const bytes = Buffer.byteLength(JSON.stringify(envelope), 'utf8');
   if (bytes > MAX_EVENT_ENVELOPE_BYTES) throw Errors.eventTooLarge(event.type, bytes, MAX_EVENT_ENVELOPE_BYTES);

@@ -1,5 +1,6 @@
 import { EventEnvelope, ServiceName, Subjects } from '@im/contracts';
 import { AckPolicy, DeliverPolicy, JsMsg, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { openSpan, parseTraceparent, traceStore, tracingEnabled } from '@im/observability';
 import { Kysely, sql } from 'kysely';
 import { decodeEvent, schemaProblem } from './decode';
 import { classifyFailure, describeError } from './failure';
@@ -112,6 +113,11 @@ export class ProjectionConsumer {
   readonly stats = { parked: 0, gaps: 0, retried: 0, transientFailures: 0 };
   /** The checkpoint as this leader last committed it: saves reading it back for every batch. */
   private knownCheckpoint?: number;
+  /**
+   * For `lagSeconds`: whether messages are waiting, and the stored time (ms) of the first one
+   * not applied yet, or, while a backlog drains, of the last one applied (an upper bound).
+   */
+  private readonly lag = { behind: false, since: 0 };
 
 
   constructor(private readonly o: ConsumerOptions) {}
@@ -120,8 +126,21 @@ export class ProjectionConsumer {
     return this.o.subjects.stream(this.o.source);
   }
 
+  get projectionName(): string {
+    return this.o.projection.name;
+  }
+
   get durable(): string {
     return this.o.subjects.durable(this.o.owner, this.o.projection.name);
+  }
+
+  /**
+   * How far behind the projection is, in seconds: now minus the stored time of what it has not
+   * applied yet while messages wait (bounded above by the time of the last one applied), 0 when
+   * caught up, and 0 on a replica that does not lead (the leader reports). Read at scrape time.
+   */
+  lagSeconds(now = Date.now()): number {
+    return this.leading && this.lag.behind ? Math.max(0, (now - this.lag.since) / 1000) : 0;
   }
 
   /** Whether this replica feeds the projection right now. */
@@ -281,6 +300,10 @@ export class ProjectionConsumer {
     })().catch(() => undefined);
     void (async () => {
       for await (const m of messages) {
+        if (!this.lag.behind) {
+          this.lag.behind = true;
+          this.lag.since = m.info.timestampNanos / 1e6;
+        }
         buffer.push(m);
         wake?.();
       }
@@ -302,8 +325,34 @@ export class ProjectionConsumer {
         break;
       }
       const batch = buffer.splice(0, this.o.batchSize ?? 256);
-      await this.exclusive(() => this.process(batch));
+      await this.exclusive(() => this.traced(batch));
+      this.noteProgress(batch, buffer.length);
     }
+  }
+
+  /** A span per batch when traces are exported, in the trace of its first event (the usual one-send batch). */
+  private async traced(batch: JsMsg[]): Promise<void> {
+    if (!tracingEnabled()) return this.process(batch);
+    const span = openSpan(this.o.owner, `projection ${this.o.projection.name}`, parseTraceparent(peekTraceparent(batch[0].data)), 'consumer', {
+      'im.projection': this.o.projection.name,
+      'im.stream': this.stream,
+      'im.batch_size': batch.length,
+    });
+    try {
+      await traceStore.run(span.ctx, () => this.process(batch));
+      span.end();
+    } catch (e) {
+      span.end(describeError(e));
+      throw e;
+    }
+  }
+
+  /** After a batch: caught up (nothing buffered, nothing pending, all applied), or still behind since when. */
+  private noteProgress(batch: JsMsg[], buffered: number): void {
+    const last = batch.reduce((hi, m) => (m.info.streamSequence > hi.info.streamSequence ? m : hi));
+    const applied = (this.knownCheckpoint ?? -1) >= last.info.streamSequence;
+    if (applied && buffered === 0 && last.info.pending === 0) this.lag.behind = false;
+    else if (applied) this.lag.since = Math.max(this.lag.since, last.info.timestampNanos / 1e6);
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
@@ -423,7 +472,10 @@ export class ProjectionConsumer {
           group.push({ event: event!, meta: { stream: this.stream, streamSequence: seq } });
         } else {
           try {
-            await projection.apply(trx, event!, { stream: this.stream, streamSequence: seq });
+            const meta = { stream: this.stream, streamSequence: seq };
+            // In the trace of the request that caused the event: a reaction's calls and lines join it.
+            const trace = parseTraceparent(event!.traceparent);
+            await (trace ? traceStore.run(trace, () => projection.apply(trx, event!, meta)) : projection.apply(trx, event!, meta));
           } catch (e) {
             throw new ApplyFailed(msg, event!, e);
           }
@@ -647,6 +699,16 @@ export class ProjectionConsumer {
 
 function backoffDelay(failures: number): number {
   return Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_CAP_MS);
+}
+
+/** The traceparent of a message's envelope, if it has one (only for a span's parent: parsed once per batch). */
+function peekTraceparent(data: Uint8Array): string | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(data).toString('utf8')) as { traceparent?: unknown };
+    return typeof v?.traceparent === 'string' ? v.traceparent : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -8,6 +8,8 @@ export interface StoredEventRow {
   data_version: number;
   data: unknown;
   occurred_at: Date;
+  /** `{ traceparent }` when the append ran inside a traced request; `{}` on older rows. */
+  metadata?: { traceparent?: unknown } | null;
 }
 
 export function toEnvelope(service: ServiceName, row: StoredEventRow): EventEnvelope {
@@ -21,8 +23,14 @@ export function toEnvelope(service: ServiceName, row: StoredEventRow): EventEnve
     datacontenttype: 'application/json',
     dataversion: row.data_version,
     position: String(row.global_position),
+    ...(typeof row.metadata?.traceparent === 'string' ? { traceparent: row.metadata.traceparent } : {}),
     data: row.data,
   };
+}
+
+/** An event's metadata column: the trace it was written in, when there is one. */
+export function eventMetadata(traceparent: string | undefined): string {
+  return traceparent ? JSON.stringify({ traceparent }) : '{}';
 }
 
 export function isKnownEvent(type: string): type is EventType {

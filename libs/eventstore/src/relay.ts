@@ -64,8 +64,38 @@ export class OutboxRelay {
    * until the leader has read and reconciled it.
    */
   private checkpoint?: Checkpoint;
+  /** Since start, in this process (metrics). */
+  readonly stats = { published: 0 };
+  /** For `lagSeconds`: a commit is waiting to be published since `since` (ms). */
+  private readonly lag = { behind: false, since: 0 };
 
   constructor(private readonly opts: RelayOptions) {}
+
+  /** Started and not stopped, with its database connection up (readiness). */
+  get isRunning(): boolean {
+    return this.running && this.client !== undefined;
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /**
+   * Seconds the oldest commit not yet published has waited (from its notification; while a
+   * backlog drains, from the time of the last event published), 0 when nothing waits or on a
+   * replica that does not lead. Read at scrape time.
+   */
+  lagSeconds(now = Date.now()): number {
+    return this.leader && this.lag.behind ? Math.max(0, (now - this.lag.since) / 1000) : 0;
+  }
+
+  private commitNotified(): void {
+    if (!this.lag.behind) {
+      this.lag.behind = true;
+      this.lag.since = Date.now();
+    }
+    this.wake();
+  }
 
   async start(): Promise<void> {
     this.running = true;
@@ -101,7 +131,7 @@ export class OutboxRelay {
       lost();
     });
     client.on('end', lost);
-    client.on('notification', () => this.wake());
+    client.on('notification', () => this.commitNotified());
     await client.connect();
     await client.query(`LISTEN ${this.opts.notifyChannel}`);
     this.client = client;
@@ -154,7 +184,10 @@ export class OutboxRelay {
 
   private async tick(): Promise<void> {
     if (!this.client) await this.connect();
-    if (!(await this.ensureLeader())) return this.schedule(this.opts.pollMs ?? 500);
+    if (!(await this.ensureLeader())) {
+      this.lag.behind = false; // the leader publishes (and reports) what waits
+      return this.schedule(this.opts.pollMs ?? 500);
+    }
     await this.drain();
     // Notifications wake the relay at each commit; the poll is the fallback.
     this.schedule(this.opts.pollMs ?? 500);
@@ -211,18 +244,24 @@ export class OutboxRelay {
       // From the checkpoint's transaction on (an index range on event_commits, each
       // transaction's events by the events index); the checkpoint as parameters, not a join.
       const { rows } = await this.client!.query<StoredEventRow & { commit_seq: number }>(
-        `SELECT c.commit_seq, e.global_position, e.event_id, e.stream_id, e.type, e.data_version, e.data, e.occurred_at
+        `SELECT c.commit_seq, e.global_position, e.event_id, e.stream_id, e.type, e.data_version, e.data, e.metadata, e.occurred_at
            FROM event_commits c JOIN events e ON e.transaction_id = c.transaction_id
           WHERE c.commit_seq >= $1 AND (c.commit_seq, e.global_position) > ($1, $2)
           ORDER BY c.commit_seq, e.global_position
           LIMIT $3`,
         [this.checkpoint!.commit_seq, this.checkpoint!.global_position, limit],
       );
-      if (rows.length === 0) return;
+      if (rows.length === 0) return this.caughtUp();
       await this.publish(rows);
       await this.saveCheckpoint(rows[rows.length - 1]);
-      if (rows.length < limit) return;
+      this.stats.published += rows.length;
+      if (rows.length < limit) return this.caughtUp();
+      this.lag.since = Math.max(this.lag.since, new Date(rows[rows.length - 1].occurred_at).getTime());
     }
+  }
+
+  private caughtUp(): void {
+    this.lag.behind = false;
   }
 
   private async saveCheckpoint(last: Checkpoint): Promise<Checkpoint> {

@@ -14,7 +14,8 @@ import {
   ServiceName,
   Subjects,
 } from '@im/contracts';
-import { headers, Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { headers, Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { currentTraceparent, openSpan, parseTraceparent, RpcObserver, traceStore } from '@im/observability';
 import { COPY_MISS_CODES, ReadBarrier } from './barrier';
 import { z } from 'zod';
 import { inputErrorOf } from './input-errors';
@@ -56,6 +57,8 @@ export class RpcServer<S extends ServiceName> {
     private readonly logger?: Logger,
     /** The service's copies of other logs: consulted before a copy's "not found" is believed. */
     private readonly barrier?: ReadBarrier,
+    /** Told of every request handled (metrics, the debug line), inside the request's trace. */
+    private readonly observe?: RpcObserver,
   ) {}
 
   listen(handlers: RpcHandlers<S>, extra: Record<string, () => Promise<unknown>> = {}): void {
@@ -86,9 +89,19 @@ export class RpcServer<S extends ServiceName> {
         }
         // `answer` and `respond` catch everything; the last catch is so no request can ever end the process.
         const barrier = barriered ? this.barrier : undefined;
-        void this.answer(method, msg.data, handle, barrier, msg.headers?.get(CONSISTENT_HEADER) === '1')
-          .then((reply) => this.respond(method, msg, reply))
-          .catch((e) => this.logger?.error(`${this.service}.${method}: ${(e as Error)?.stack ?? e}`));
+        const started = performance.now();
+        const name = `${this.service}.${method}`;
+        // The caller's trace (a traceparent header), continued in a span of this service's handling.
+        const span = openSpan(this.service, `rpc ${name}`, parseTraceparent(msg.headers?.get(TRACEPARENT_HEADER)), 'server', { 'rpc.method': name });
+        void traceStore
+          .run(span.ctx, async () => {
+            const reply = await this.answer(method, msg.data, handle, barrier, msg.headers?.get(CONSISTENT_HEADER) === '1');
+            this.respond(method, msg, reply);
+            const outcome = reply.ok ? 'ok' : reply.error.code;
+            this.observe?.(name, outcome, (performance.now() - started) / 1000);
+            span.end(reply.ok || reply.error.status < 500 ? undefined : outcome, { 'rpc.outcome': outcome });
+          })
+          .catch((e) => this.logger?.error(`${name}: ${(e as Error)?.stack ?? e}`));
       },
     });
   }
@@ -171,10 +184,16 @@ function encode(reply: RpcResponse<unknown>, fallback?: (e: unknown) => RpcRespo
 
 /** The NATS header a consistent request carries (the caller reads back its own writes). */
 const CONSISTENT_HEADER = 'Im-Consistent';
+/** The W3C trace context, under its HTTP name. */
+export const TRACEPARENT_HEADER = 'traceparent';
 
-function consistentHeaders() {
+/** The request's headers: the caller's trace and whether it reads its own writes; none when neither. */
+function requestHeaders(consistent: boolean): MsgHdrs | undefined {
+  const traceparent = currentTraceparent();
+  if (!consistent && !traceparent) return undefined;
   const h = headers();
-  h.set(CONSISTENT_HEADER, '1');
+  if (consistent) h.set(CONSISTENT_HEADER, '1');
+  if (traceparent) h.set(TRACEPARENT_HEADER, traceparent);
   return h;
 }
 
@@ -209,6 +228,8 @@ export class RpcClient {
     private readonly subjects: Subjects,
     private readonly timeoutMs = 10_000,
     private readonly route: 'gateway' | 'internal' = 'gateway',
+    /** Told of every call (the gateway's client-side metrics). */
+    private readonly observe?: RpcObserver,
   ) {}
 
   /** The client one service uses to ask another. */
@@ -228,6 +249,20 @@ export class RpcClient {
   }
 
   async raw(service: ServiceName, method: string, req: unknown, timeoutMs = this.timeoutMs): Promise<unknown> {
+    if (!this.observe) return this.send(service, method, req, timeoutMs);
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.send(service, method, req, timeoutMs);
+    } catch (e) {
+      outcome = e instanceof AppError ? e.code : 'INTERNAL';
+      throw e;
+    } finally {
+      this.observe(`${service}.${method}`, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async send(service: ServiceName, method: string, req: unknown, timeoutMs: number): Promise<unknown> {
     const subject = this.subject(service, method);
     const data = Buffer.from(JSON.stringify(req), 'utf8');
     // NATS would refuse to publish it: the caller sent too much, not a service that is down.
@@ -236,7 +271,8 @@ export class RpcClient {
     let reply;
     const consistent = rpcContext.getStore()?.consistent === true;
     try {
-      const opts = consistent ? { timeout: timeoutMs, headers: consistentHeaders() } : { timeout: timeoutMs };
+      const h = requestHeaders(consistent);
+      const opts = h ? { timeout: timeoutMs, headers: h } : { timeout: timeoutMs };
       reply = await this.nc.request(subject, data, opts);
     } catch (e) {
       throw Errors.unavailable(`${service} did not answer (${(e as Error).message})`);

@@ -63,6 +63,13 @@ export class PresenceReporter {
     return [...this.streams.keys()];
   }
 
+  /** Streams open on this gateway, all users together (a gauge). */
+  get openStreams(): number {
+    let n = 0;
+    for (const count of this.streams.values()) n += count;
+    return n;
+  }
+
   private announce(): void {
     if (this.nc.isClosed()) return;
     const a: PresenceAnnouncement = { gatewayId: this.gatewayId, userIds: this.online, at: Date.now() };

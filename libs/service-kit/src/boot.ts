@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { DynamicModule, INestApplicationContext, Logger } from '@nestjs/common';
+import { appLogger, JsonNestLogger } from '@im/observability';
+import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { commonSpec, ConfigError, nestLogLevels, readConfig } from './config';
 
@@ -13,7 +14,10 @@ export function loggerLevels(env: NodeJS.ProcessEnv = process.env) {
 
 /** Boots a NATS-only service (no HTTP server of its own) with graceful shutdown on signals. */
 export async function bootService(module: DynamicModule, signals = false): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(module, { logger: loggerLevels() });
+  const app = await NestFactory.createApplicationContext(module, {
+    // JSON lines at LOG_LEVEL (libs/observability), in place of Nest's coloured text.
+    logger: new JsonNestLogger(),
+  });
   if (signals) app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
   await app.init();
   return app;
@@ -30,7 +34,7 @@ export function runMain(start: () => Promise<unknown>, name: string): void {
       process.stderr.write(`${name}: ${e.message}\n`);
       process.exit(EXIT_CONFIG);
     }
-    new Logger(name).error(`failed to start: ${(e as Error).stack ?? e}`);
+    appLogger(name).error({ err: e }, 'failed to start');
     process.exit(1);
   });
 }

@@ -6,3 +6,4 @@ export * from './tokens';
 export * from './ticker';
 export * from './messaging-directory';
 export * from './config';
+export * from './ops-server';

@@ -23,4 +23,9 @@ export interface ServiceOptions {
   background?: boolean;
   /** The service's NATS credentials; unset, they come from the environment (NATS_USER, ...). */
   natsAuth?: NatsAuth;
+  /**
+   * The metrics and health listener's port: null is off, 0 a free port (tests); unset, METRICS_PORT
+   * (unset or 0 is off).
+   */
+  metricsPort?: number | null;
 }

@@ -1,14 +1,15 @@
 import { Subjects } from '@im/contracts';
 import { createDb } from '@im/db';
 import { connectNats } from '@im/eventstore';
+import { AppMetrics } from '@im/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { commonSpec, natsAuthFromConfig, readConfig, readSecrets } from './config';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
-import { CLOCK, CONFIG, DB, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } from './tokens';
+import { CLOCK, CONFIG, DB, METRICS, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } from './tokens';
 
 /**
  * Everything a service needs from the platform: config, its database (search_path = its own
- * schema), NATS, subjects and the clock. The app module adds `ServiceRuntime` next to its
+ * schema), NATS, subjects, the clock and its metrics registry. The app module adds `ServiceRuntime` next to its
  * `RPC_HANDLERS`, which only it can build.
  */
 @Module({})
@@ -30,8 +31,9 @@ export class ServiceKitModule {
         { provide: SUBJECTS, useValue: new Subjects(config.subjectPrefix) },
         { provide: DB, useFactory: () => createDb({ url: config.databaseUrl, schema: def.service }) },
         { provide: NATS, useFactory: () => connectNats(config.natsUrl, `im-${def.service}`, natsAuth) },
+        { provide: METRICS, useFactory: () => new AppMetrics(def.service, { processMetrics: true }) },
       ],
-      exports: [SERVICE_DEFINITION, CONFIG, CLOCK, SUBJECTS, DB, NATS],
+      exports: [SERVICE_DEFINITION, CONFIG, CLOCK, SUBJECTS, DB, NATS, METRICS],
     };
   }
 }

@@ -15,11 +15,14 @@ import {
   RpcHandlers,
   RpcServer,
 } from '@im/eventstore';
+import { AppMetrics, appLogger, shutdownTracing } from '@im/observability';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Projection } from '@im/eventstore';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
-import { CONFIG, DB, EXTRA_PROJECTIONS, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
+import { check, metricsPortFromEnv, OpsServer, Readiness, startOpsServer } from './ops-server';
+import { registerEventStoreMetrics } from './service-metrics';
+import { CONFIG, DB, EXTRA_PROJECTIONS, METRICS, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
 
 export function notifyChannel(schema: string): string {
   return `${schema}_events`;
@@ -27,6 +30,14 @@ export function notifyChannel(schema: string): string {
 
 /** The health answer must beat the gateway's 1 s deadline; consumer figures are left out past this. */
 const HEALTH_DETAIL_TIMEOUT_MS = 600;
+/** Readiness checks (Postgres, NATS) answer within this, also inside the health RPC's deadline. */
+const READY_CHECK_TIMEOUT_MS = 500;
+
+/** A consumer further behind than this (READY_MAX_LAG_SECONDS, default 30) makes the service not ready. */
+export function readyMaxLagSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.READY_MAX_LAG_SECONDS ?? 30);
+  return Number.isFinite(n) && n > 0 ? n : 30;
+}
 
 /**
  * Brings a service up in order (migrations, streams, outbox relay, projection consumers, RPC)
@@ -38,6 +49,8 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
   private relay?: OutboxRelay;
   private consumers: ProjectionConsumer[] = [];
   private rpc?: RpcServer<any>;
+  private ops?: OpsServer;
+  private started = false;
   private markReady!: () => void;
   /** Resolves once migrations ran and the plumbing is up: background work waits for it. */
   readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
@@ -49,9 +62,16 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     @Inject(NATS) private readonly nats: Nats,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(RPC_HANDLERS) private readonly handlers: RpcHandlers<any>,
+    @Inject(METRICS) private readonly metrics: AppMetrics,
     @Optional() @Inject(EXTRA_PROJECTIONS) private readonly extra: Projection[] = [],
   ) {
     this.logger = new Logger(def.service);
+    registerEventStoreMetrics(metrics, def.service, () => this.relay, () => this.consumers);
+  }
+
+  /** The metrics and health listener's address, when it runs. */
+  get opsUrl(): string | undefined {
+    return this.ops?.url;
   }
 
   get schema(): string {
@@ -70,6 +90,9 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const { service } = this.def;
+    // First, so /health/live answers (and /health/ready says why not) while migrations run.
+    const port = this.config.options.metricsPort !== undefined ? this.config.options.metricsPort : metricsPortFromEnv();
+    if (port !== null) this.ops = await startOpsServer(port, this.metrics, () => this.readiness());
     await migrateToLatest(this.db, this.schema, {
       ...eventStoreMigrations(this.schema, notifyChannel(this.schema)),
       ...this.def.migrations,
@@ -78,12 +101,22 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
     if (this.config.options.background !== false) await this.startBackground();
     const barrier = new ReadBarrier(RpcClient.internal(this.nats.nc, this.subjects), () => this.consumers);
-    this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger, barrier);
+    const rpcLog = appLogger(service);
+    const observe = this.metrics.rpcObserver('server');
+    this.rpc = new RpcServer(this.nats.nc, this.subjects, service, this.logger, barrier, (method, outcome, seconds) => {
+      observe(method, outcome, seconds);
+      // Inside the request's trace: the line carries its trace_id.
+      if (rpcLog.isLevelEnabled('debug')) rpcLog.debug({ rpc: method, outcome, duration_ms: Math.round(seconds * 1e4) / 10 }, 'rpc handled');
+    });
     this.rpc.listen(this.handlers, {
-      health: async () => ({ service, status: 'ok', consumers: await this.consumersHealth() }),
+      health: async () => {
+        const [readiness, consumers] = await Promise.all([this.readiness(), this.consumersHealth()]);
+        return { service, status: 'ok', ready: readiness.ready, checks: readiness.checks, consumers };
+      },
       // Asked by other services' read barriers: what we had committed, once published.
       position: () => publishedPosition(this.db, this.nats.jsm, this.subjects.stream(service), Date.now() + BARRIER_WAIT_MS),
     });
+    this.started = true;
     this.markReady();
     this.logger.log(`ready (prefix ${this.subjects.prefix})`);
   }
@@ -121,6 +154,31 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
+   * Ready when started, Postgres answers, NATS is connected (a flush round trip), the relay runs
+   * with its connection, and no consumer is further behind than READY_MAX_LAG_SECONDS.
+   */
+  async readiness(): Promise<Readiness> {
+    const checks: Record<string, string> = {};
+    checks.started = this.started ? 'ok' : 'starting (migrations, streams)';
+    const [postgres, nats] = await Promise.all([
+      check(() => sql`SELECT 1`.execute(this.db), READY_CHECK_TIMEOUT_MS),
+      this.nats.nc.isClosed() ? Promise.resolve('closed') : check(() => this.nats.nc.flush(), READY_CHECK_TIMEOUT_MS),
+    ]);
+    checks.postgres = postgres;
+    checks.nats = nats;
+    if (this.config.options.background !== false) {
+      checks.relay = this.relay?.isRunning ? 'ok' : 'not running';
+      const max = readyMaxLagSeconds();
+      const now = Date.now();
+      for (const c of this.consumers) {
+        const lag = c.lagSeconds(now);
+        checks[`consumer:${c.projectionName}:${c.source}`] = lag <= max ? 'ok' : `${Math.round(lag)} s behind (over ${max} s)`;
+      }
+    }
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  /**
    * Each consumer's lag and parked count, from the database and the streams (the same on every
    * replica, leader or not). Null when they cannot be had in time: the service still answers.
    */
@@ -140,10 +198,13 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.started = false;
     await this.rpc?.close();
     await Promise.all(this.consumers.map((c) => c.stop()));
     await this.relay?.stop();
     await this.nats.nc.drain().catch(() => undefined);
     await this.db.destroy();
+    await this.ops?.close();
+    await shutdownTracing();
   }
 }

@@ -5,6 +5,8 @@ export const SUBJECTS = Symbol('SUBJECTS');
 export const CLOCK = Symbol('CLOCK');
 export const CONFIG = Symbol('CONFIG');
 export const SERVICE_DEFINITION = Symbol('SERVICE_DEFINITION');
+/** The service's own metrics registry (AppMetrics). */
+export const METRICS = Symbol('METRICS');
 export const RPC_HANDLERS = Symbol('RPC_HANDLERS');
 /** Projections that need the app's own providers (e.g. a reaction that calls another service). */
 export const EXTRA_PROJECTIONS = Symbol('EXTRA_PROJECTIONS');

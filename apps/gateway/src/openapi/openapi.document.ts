@@ -1,7 +1,7 @@
 import { ReplySchemas } from '@im/contracts';
 import { z } from 'zod';
 import { ERROR_CODES, ErrorCode } from './error-codes';
-import { SSE } from './gateway-responses';
+import { PROMETHEUS_TEXT, SSE } from './gateway-responses';
 import { Operation, OPERATIONS } from './operations';
 
 export { OPERATIONS };
@@ -48,6 +48,9 @@ function operation(op: Operation): Record<string, unknown> {
 }
 
 function success(op: Operation): Record<string, unknown> {
+  if (op.response === PROMETHEUS_TEXT) {
+    return { description: 'Prometheus text exposition format (version 0.0.4)', content: { [PROMETHEUS_TEXT]: { schema: { type: 'string' } } } };
+  }
   if (op.response === SSE) {
     return { description: 'Server-Sent Events: `id`, `event` (message, recall, ...) and a JSON `data` per event', content: { [SSE]: { schema: { type: 'string' } } } };
   }

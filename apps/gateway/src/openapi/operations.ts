@@ -28,7 +28,7 @@ import {
 import { z } from 'zod';
 import { StreamQuery } from '../stream/stream.controller';
 import { ErrorCode } from './error-codes';
-import { HealthView, SSE } from './gateway-responses';
+import { HealthView, LiveView, PROMETHEUS_TEXT, ReadyView, SSE } from './gateway-responses';
 
 export type Auth = 'public' | 'server' | 'user' | 'any';
 
@@ -44,8 +44,8 @@ export interface Operation {
   body?: z.ZodType;
   query?: z.ZodObject;
   success: number;
-  /** The success body: a zod schema, or `SSE` for an event stream. */
-  response: z.ZodType | typeof SSE;
+  /** The success body: a zod schema, `SSE` for an event stream, `PROMETHEUS_TEXT` for metrics. */
+  response: z.ZodType | typeof SSE | typeof PROMETHEUS_TEXT;
   /** Every code it can answer with; the document groups them by status. */
   errors: ErrorCode[];
   /** Non-error statuses with a body of their own (health's 503). */
@@ -64,6 +64,9 @@ const body: ErrorCode[] = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'CONTENT_TO
 // prettier-ignore
 export const OPERATIONS: Operation[] = [
   { operationId: 'getHealth', tag: 'health', method: 'get', path: '/health', summary: 'Ready when NATS and every service answer', auth: 'public', success: 200, response: HealthView, errors: [], otherResponses: { 503: { description: 'Not ready', schema: HealthView } } },
+  { operationId: 'getLiveness', tag: 'health', method: 'get', path: '/health/live', summary: 'The gateway process answers (liveness)', auth: 'public', success: 200, response: LiveView, errors: [] },
+  { operationId: 'getReadiness', tag: 'health', method: 'get', path: '/health/ready', summary: 'Ready when NATS is connected and every service says it is ready (its Postgres, NATS, relay, consumer lag); the 503 names what is not', auth: 'public', success: 200, response: ReadyView, errors: [], otherResponses: { 503: { description: 'Not ready', schema: ReadyView } } },
+  { operationId: 'getMetrics', tag: 'health', method: 'get', path: '/metrics', summary: "The gateway's metrics, Prometheus text format (each service serves its own on METRICS_PORT)", auth: 'public', success: 200, response: PROMETHEUS_TEXT, errors: [] },
   { operationId: 'upsertUser', tag: 'users', method: 'put', path: '/v1/users/{userId}', summary: 'Create or update a user profile', auth: 'server', body: UpsertUserBody, success: 200, response: R.UserView, errors: server(body) },
   { operationId: 'upsertUsers', tag: 'users', method: 'post', path: '/v1/users/batch', summary: 'Create or update up to 1,000 user profiles at once (idempotent: an unchanged profile changes nothing)', auth: 'server', body: BatchUpsertUsersBody, success: 200, response: R.BatchUpsertUsersResult, errors: server(body) },
   { operationId: 'issueToken', tag: 'users', method: 'post', path: '/v1/users/{userId}/token', summary: 'Issue a signed user token', auth: 'server', body: TokenBody, success: 200, response: R.TokenIssued, errors: server([...body, 'NOT_FOUND']) },

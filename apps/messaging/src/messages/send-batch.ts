@@ -18,6 +18,8 @@ export interface AcceptedSend {
   directed: string[] | undefined;
   expansion: Record<string, string> | undefined;
   mention: Mention | null;
+  /** The trace of the request that sent it, for its event's envelope. */
+  traceparent?: string;
 }
 
 /** The `message.sent` event of an accepted send, once its place (seq) and time are known. */
@@ -77,7 +79,7 @@ export async function writeSends(trx: Transaction<any>, sends: AcceptedSend[], n
   if (stored.length > 0) await trx.insertInto('message_index').values(stored.map((e) => indexRow(e.data, e.send.stream))).execute();
   await appendToStreams(
     trx,
-    events.map((e) => ({ streamId: `conversation-${e.data.conversationId}`, version: e.version, event: newEvent('message.sent', e.data) })),
+    events.map((e) => ({ streamId: `conversation-${e.data.conversationId}`, version: e.version, event: newEvent('message.sent', e.data), traceparent: e.send.traceparent })),
     now,
   );
   return events.map(({ data }) => ({ messageUId: data.messageUId, seq: data.seq, sentTime: data.sentTime }));

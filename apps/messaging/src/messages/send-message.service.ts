@@ -7,6 +7,7 @@ import {
   SendMessageResult,
 } from '@im/contracts';
 import { GroupCommit, runOnce } from '@im/eventstore';
+import { currentTraceparent } from '@im/observability';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
@@ -77,6 +78,8 @@ export class SendMessageService {
       directed,
       expansion,
       mention,
+      // Group commit writes it among others' sends: the event keeps this request's trace.
+      traceparent: currentTraceparent(),
     };
     // A keyed send goes alone (its key is claimed in its own transaction); the rest share commits.
     return idempotencyKey ? this.writeAlone(accepted, idempotencyKey) : this.commits.submit(accepted);

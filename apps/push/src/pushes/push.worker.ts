@@ -1,6 +1,7 @@
 import { PushPayload } from '@im/contracts';
 import { PresenceBoard } from '@im/realtime';
-import { Clock, CLOCK, CONFIG, DB, ServiceRuntime, Ticker } from '@im/service-kit';
+import { AppMetrics } from '@im/observability';
+import { Clock, CLOCK, CONFIG, DB, METRICS, ServiceRuntime, Ticker } from '@im/service-kit';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { PUSH_SETTINGS, PushSettings } from '../push.settings';
@@ -47,6 +48,7 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(PUSH_BADGES) private readonly badges: Badges,
     private readonly devices: DevicesService,
     private readonly runtime: ServiceRuntime,
+    @Inject(METRICS) private readonly metrics: AppMetrics,
   ) {
     this.ticker = new Ticker('push-worker', settings.scanMs, () => this.drain());
     this.recorder = new ResultRecorder(db, () => this.clock.now().getTime());
@@ -148,6 +150,7 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   private finish(result: JobResult): void {
     this.busy -= 1;
+    this.metrics.pushes.inc({ outcome: result.attempt?.outcome ?? 'postponed' });
     this.recorder.add(result);
   }
 
