@@ -92,6 +92,12 @@ function envelopeSchema(service: ServiceName, type: EventType, version: number, 
         pattern: '^[0-9]+$',
         description: "The event's global position in its service's log (a decimal integer as a string).",
       },
+      traceparent: {
+        type: 'string',
+        pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+        description:
+          'Optional. The W3C trace context of the request that caused the event (CloudEvents distributed tracing extension); absent on events written outside a request or before it was recorded.',
+      },
       data,
     },
     required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'dataversion', 'position', 'data'],

@@ -47,6 +47,8 @@ describe('events are sized at write time', () => {
       data_version: 1,
       data: probe.data,
       occurred_at: new Date(),
+      // The trace context an envelope may carry counts against the limit.
+      metadata: { traceparent: `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01` },
     });
     const name = 'n'.repeat(MAX_EVENT_ENVELOPE_BYTES - Buffer.byteLength(JSON.stringify(envelope)) + extra);
     return newEvent('user.upserted', { userId: 'u1', name, portrait: null });

@@ -68,6 +68,8 @@ function prettyOrStdout(format: string | undefined): DestinationStream | undefin
   }
 }
 
+const NEST_BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
 /**
  * Nest's logger, as JSON lines: Nest and every `new Logger(context)` in the apps write through it.
  * Nest passes the context last, and for `error` the stack before it.
@@ -94,9 +96,11 @@ export class JsonNestLogger implements LoggerService {
 
   private write(level: Level, message: unknown, params: unknown[]): void {
     const log = rootLogger();
-    if (!log.isLevelEnabled(level)) return;
     const strings = params.filter((p): p is string => typeof p === 'string');
     const context = strings.length > 0 ? strings[strings.length - 1] : undefined;
+    // Nest's own start-up chatter (a line per module and route) is for debugging.
+    if (level === 'info' && context && NEST_BOOT_CONTEXTS.has(context)) level = 'debug';
+    if (!log.isLevelEnabled(level)) return;
     const stack = level === 'error' && strings.length > 1 ? strings[0] : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
     if (stack) fields.stack = stack;

@@ -1,16 +1,11 @@
 import 'reflect-metadata';
 import { appLogger, JsonNestLogger } from '@im/observability';
-import { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import { DynamicModule, INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonSpec, ConfigError, nestLogLevels, readConfig } from './config';
+import { ConfigError } from './config';
 
 /** Exit status for a refused configuration (sysexits EX_CONFIG), distinct from a crash. */
 export const EXIT_CONFIG = 78;
-
-/** The logger levels LOG_LEVEL asks for (already validated when the app's config was read). */
-export function loggerLevels(env: NodeJS.ProcessEnv = process.env) {
-  return nestLogLevels(readConfig({ logLevel: commonSpec.logLevel }, env).logLevel);
-}
 
 /** Boots a NATS-only service (no HTTP server of its own) with graceful shutdown on signals. */
 export async function bootService(module: DynamicModule, signals = false): Promise<INestApplicationContext> {
@@ -24,10 +19,12 @@ export async function bootService(module: DynamicModule, signals = false): Promi
 }
 
 /**
- * Runs an entry point. A refused configuration is one line on stderr naming the variables and
- * exit 78, before anything connects (configs are read when the module is built).
+ * Runs an entry point: JSON log lines from the first one (config warnings come before Nest
+ * starts). A refused configuration is one line on stderr naming the variables and exit 78,
+ * before anything connects (configs are read when the module is built).
  */
 export function runMain(start: () => Promise<unknown>, name: string): void {
+  Logger.overrideLogger(new JsonNestLogger());
   // `start` may throw before it returns a promise (a module's config is read as it is built).
   Promise.resolve().then(start).catch((e) => {
     if (e instanceof ConfigError) {

@@ -7,3 +7,4 @@ export * from './ticker';
 export * from './messaging-directory';
 export * from './config';
 export * from './ops-server';
+export { migrateService } from './migrate-service';

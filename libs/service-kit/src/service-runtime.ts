@@ -1,11 +1,10 @@
 import { Subjects } from '@im/contracts';
-import { CommonConfig, migrateToLatest } from '@im/db';
+import { CommonConfig } from '@im/db';
 import {
   ConsumerHealth,
   consumersHealth,
   BARRIER_WAIT_MS,
   ensureEventStream,
-  eventStoreMigrations,
   publishedPosition,
   ReadBarrier,
   RpcClient,
@@ -20,13 +19,12 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { Projection } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
+import { migrateService, notifyChannel } from './migrate-service';
 import { check, metricsPortFromEnv, OpsServer, Readiness, startOpsServer } from './ops-server';
 import { registerEventStoreMetrics } from './service-metrics';
 import { CONFIG, DB, EXTRA_PROJECTIONS, METRICS, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
 
-export function notifyChannel(schema: string): string {
-  return `${schema}_events`;
-}
+export { notifyChannel } from './migrate-service';
 
 /** The health answer must beat the gateway's 1 s deadline; consumer figures are left out past this. */
 const HEALTH_DETAIL_TIMEOUT_MS = 600;
@@ -93,10 +91,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     // First, so /health/live answers (and /health/ready says why not) while migrations run.
     const port = this.config.options.metricsPort !== undefined ? this.config.options.metricsPort : metricsPortFromEnv();
     if (port !== null) this.ops = await startOpsServer(port, this.metrics, () => this.readiness());
-    await migrateToLatest(this.db, this.schema, {
-      ...eventStoreMigrations(this.schema, notifyChannel(this.schema)),
-      ...this.def.migrations,
-    });
+    await migrateService(this.db, this.def);
     const sources = new Set([service, ...this.projections.flatMap((p) => p.sources)]);
     for (const s of sources) await ensureEventStream(this.nats.jsm, this.subjects, s);
     if (this.config.options.background !== false) await this.startBackground();
