@@ -3,9 +3,9 @@
  * the same the services run on start: run it ahead of a deploy so the new version's replicas
  * start on a migrated schema, or to migrate without starting anything. Idempotent.
  */
-import { commonConfig, createDb } from '@im/db';
+import { createDb } from '@im/db';
 import { appLogger } from '@im/observability';
-import { migrateService, ServiceDefinition } from '@im/service-kit';
+import { commonSpec, migrateService, readConfig, ServiceDefinition } from '@im/service-kit';
 import { expansionsDefinition } from '../apps/expansions/src/expansions.module';
 import { messagingDefinition } from '../apps/messaging/src/messaging.module';
 import { pushDefinition } from '../apps/push/src/push.module';
@@ -15,7 +15,7 @@ const DEFINITIONS: ServiceDefinition[] = [messagingDefinition, expansionsDefinit
 
 async function main(): Promise<void> {
   const log = appLogger('migrate');
-  const { databaseUrl } = commonConfig();
+  const { databaseUrl } = readConfig({ databaseUrl: commonSpec.databaseUrl });
   for (const def of DEFINITIONS) {
     const db = createDb({ url: databaseUrl, schema: def.service, poolSize: 2 });
     try {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commonSpec, ConfigSpec, SECRET_VARIABLES, variableNames } from '@im/service-kit';
+import { commonSpec, ConfigSpec, SECRET_VARIABLES, serviceOpsSpec, variableNames } from '@im/service-kit';
 import { expansionsSpec } from '../apps/expansions/src/expansions.settings';
 import { gatewaySpec } from '../apps/gateway/src/gateway.config';
 import { messagingSpec } from '../apps/messaging/src/messaging.settings';
@@ -10,10 +10,10 @@ import { receiptsSpec } from '../apps/receipts/src/receipts.settings';
 /** Each app's own variables (the common ones and the secrets are read by all). */
 const OWN: Record<string, ConfigSpec> = {
   gateway: gatewaySpec,
-  messaging: messagingSpec,
-  expansions: expansionsSpec,
-  receipts: receiptsSpec,
-  push: pushSpec,
+  messaging: { ...messagingSpec, ...serviceOpsSpec },
+  expansions: { ...expansionsSpec, ...serviceOpsSpec },
+  receipts: { ...receiptsSpec, ...serviceOpsSpec },
+  push: { ...pushSpec, ...serviceOpsSpec },
 };
 
 /** The README's configuration table as variable -> "read by" cell. */

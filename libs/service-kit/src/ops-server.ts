@@ -51,12 +51,6 @@ export async function startOpsServer(port: number, metrics: AppMetrics, readines
   };
 }
 
-/** METRICS_PORT: unset or 0 is off. */
-export function metricsPortFromEnv(env: NodeJS.ProcessEnv = process.env): number | null {
-  const n = Number(env.METRICS_PORT ?? 0);
-  return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
-}
-
 /** Resolves within `ms` with the check's verdict, or says it timed out. */
 export async function check(work: () => Promise<unknown>, ms = 1000): Promise<string> {
   let timer: NodeJS.Timeout | undefined;

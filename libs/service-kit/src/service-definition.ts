@@ -25,7 +25,7 @@ export interface ServiceOptions {
   natsAuth?: NatsAuth;
   /**
    * The metrics and health listener's port: null is off, 0 a free port (tests); unset, METRICS_PORT
-   * (unset or 0 is off).
+   * (0, its default, is off).
    */
   metricsPort?: number | null;
 }

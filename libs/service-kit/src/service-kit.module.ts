@@ -3,7 +3,7 @@ import { createDb } from '@im/db';
 import { connectNats } from '@im/eventstore';
 import { AppMetrics } from '@im/observability';
 import { DynamicModule, Module } from '@nestjs/common';
-import { commonSpec, natsAuthFromConfig, readConfig, readSecrets } from './config';
+import { commonSpec, natsAuthFromConfig, readConfig, readSecrets, serviceOpsSpec } from './config';
 import { ServiceDefinition, ServiceOptions } from './service-definition';
 import { CLOCK, CONFIG, DB, METRICS, NATS, SERVICE_DEFINITION, SUBJECTS, systemClock } from './tokens';
 
@@ -16,7 +16,7 @@ import { CLOCK, CONFIG, DB, METRICS, NATS, SERVICE_DEFINITION, SUBJECTS, systemC
 export class ServiceKitModule {
   static forService(def: ServiceDefinition, options: ServiceOptions = {}): DynamicModule {
     // Read (and refused) here, when the module is built: before anything connects.
-    const config = { ...readConfig(commonSpec, process.env, options.config), options };
+    const config = { ...readConfig(commonSpec, process.env, options.config), ...readConfig(serviceOpsSpec, process.env), options };
     // A service holds no secret today, but one deployed with a known or empty secret is refused
     // like the gateway, so a production stack cannot come up half-configured.
     readSecrets(process.env);

@@ -1,5 +1,4 @@
 import { Subjects } from '@im/contracts';
-import { CommonConfig } from '@im/db';
 import {
   ConsumerHealth,
   consumersHealth,
@@ -18,9 +17,10 @@ import { AppMetrics, appLogger, shutdownTracing } from '@im/observability';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Projection } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
-import { ServiceDefinition, ServiceOptions } from './service-definition';
+import { ServiceConfig, ServiceDefinition, ServiceOptions } from './service-definition';
 import { migrateService, notifyChannel } from './migrate-service';
-import { check, metricsPortFromEnv, OpsServer, Readiness, startOpsServer } from './ops-server';
+import { ConfigOf, serviceOpsSpec } from './config';
+import { check, OpsServer, Readiness, startOpsServer } from './ops-server';
 import { registerEventStoreMetrics } from './service-metrics';
 import { CONFIG, DB, EXTRA_PROJECTIONS, METRICS, NATS, RPC_HANDLERS, SERVICE_DEFINITION, SUBJECTS } from './tokens';
 
@@ -31,11 +31,6 @@ const HEALTH_DETAIL_TIMEOUT_MS = 600;
 /** Readiness checks (Postgres, NATS) answer within this, also inside the health RPC's deadline. */
 const READY_CHECK_TIMEOUT_MS = 500;
 
-/** A consumer further behind than this (READY_MAX_LAG_SECONDS, default 30) makes the service not ready. */
-export function readyMaxLagSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.READY_MAX_LAG_SECONDS ?? 30);
-  return Number.isFinite(n) && n > 0 ? n : 30;
-}
 
 /**
  * Brings a service up in order (migrations, streams, outbox relay, projection consumers, RPC)
@@ -55,7 +50,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(SERVICE_DEFINITION) private readonly def: ServiceDefinition,
-    @Inject(CONFIG) private readonly config: CommonConfig & { options: ServiceOptions },
+    @Inject(CONFIG) private readonly config: ServiceConfig & ConfigOf<typeof serviceOpsSpec> & { options: ServiceOptions },
     @Inject(DB) private readonly db: Kysely<any>,
     @Inject(NATS) private readonly nats: Nats,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
@@ -89,7 +84,8 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     const { service } = this.def;
     // First, so /health/live answers (and /health/ready says why not) while migrations run.
-    const port = this.config.options.metricsPort !== undefined ? this.config.options.metricsPort : metricsPortFromEnv();
+    const { metricsPort } = this.config.options;
+    const port = metricsPort !== undefined ? metricsPort : this.config.metricsPort || null;
     if (port !== null) this.ops = await startOpsServer(port, this.metrics, () => this.readiness());
     await migrateService(this.db, this.def);
     const sources = new Set([service, ...this.projections.flatMap((p) => p.sources)]);
@@ -163,7 +159,7 @@ export class ServiceRuntime implements OnApplicationBootstrap, OnApplicationShut
     checks.nats = nats;
     if (this.config.options.background !== false) {
       checks.relay = this.relay?.isRunning ? 'ok' : 'not running';
-      const max = readyMaxLagSeconds();
+      const max = this.config.readyMaxLagSeconds;
       const now = Date.now();
       for (const c of this.consumers) {
         const lag = c.lagSeconds(now);

@@ -21,6 +21,18 @@ export const commonSpec = defineConfig({
   natsToken: optionalEnvVar('NATS_TOKEN', EnvTypes.text()),
   natsCreds: optionalEnvVar('NATS_CREDS', EnvTypes.text()),
   natsInboxPrefix: optionalEnvVar('NATS_INBOX_PREFIX', EnvTypes.text().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be subject tokens without wildcards')),
+  /** JSON lines, or `pretty` for a developer's terminal (pino-pretty, a dev dependency). */
+  logFormat: envVar('LOG_FORMAT', EnvTypes.oneOf(['json', 'pretty']), 'json' as 'json' | 'pretty'),
+  /** Where spans go (OTLP over HTTP); unset, none are recorded. The exporter reads its other OTEL_* variables itself. */
+  otlpEndpoint: optionalEnvVar('OTEL_EXPORTER_OTLP_ENDPOINT', EnvTypes.url(['http:', 'https:'])),
+});
+
+/** What only the four NATS services read: their metrics and health listener. */
+export const serviceOpsSpec = defineConfig({
+  /** `/metrics`, `/health/live`, `/health/ready`; 0 is off. */
+  metricsPort: envVar('METRICS_PORT', EnvTypes.port(), 0),
+  /** A consumer further behind than this makes `/health/ready` answer 503. */
+  readyMaxLagSeconds: envVar('READY_MAX_LAG_SECONDS', EnvTypes.positive(), 30),
 });
 
 type CommonValues = { natsUser?: string; natsPassword?: string; natsToken?: string; natsCreds?: string; natsInboxPrefix?: string };
