@@ -8,7 +8,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const out = path.join(root, 'dist');
+// Another directory may be given (a test builds into one of its own); it must sit under the repo
+// so the compiled files find node_modules.
+const out = path.resolve(root, process.argv[2] ?? 'dist');
 const SOURCES = ['apps', 'libs', 'tools'];
 const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /^libs\/testing\//, /\/test\//, /^tools\/stack\.ts$/];
 const OPTIONS = {
@@ -51,7 +53,7 @@ for (const dir of SOURCES) {
 }
 const leftover = [...walkOut(out)].filter((f) => /require\("@im\//.test(fs.readFileSync(f, 'utf8')));
 if (leftover.length > 0) throw new Error(`unresolved @im/ requires in ${leftover.join(', ')}`);
-console.log(`built ${n} files into dist/`);
+console.log(`built ${n} files into ${path.relative(root, out)}/`);
 
 function* walkOut(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

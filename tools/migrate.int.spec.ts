@@ -1,5 +1,7 @@
 import { createTestEnv, TestEnv } from '@im/testing';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { expansionsDefinition } from '../apps/expansions/src/expansions.module';
@@ -10,8 +12,8 @@ import { receiptsDefinition } from '../apps/receipts/src/receipts.module';
 const root = join(__dirname, '..');
 
 /** `npm run migrate` as an operator runs it: the script in its own process, against DATABASE_URL. */
-function migrate(databaseUrl: string) {
-  return spawnSync(process.execPath, ['-r', './tools/register.js', 'tools/migrate.ts'], {
+function migrate(databaseUrl: string, args = ['-r', './tools/register.js', 'tools/migrate.ts']) {
+  return spawnSync(process.execPath, args, {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     encoding: 'utf8',
@@ -53,6 +55,25 @@ describe('npm run migrate', () => {
       expect(rows[0].n).toBe(3 + Object.keys(messagingDefinition.migrations).length);
     } finally {
       await client.end();
+    }
+  });
+
+  it('runs the same from the compiled build the image ships (tools/build.js, plain node)', async () => {
+    const out = `dist/.check-${randomBytes(4).toString('hex')}`;
+    try {
+      const build = spawnSync(process.execPath, ['tools/build.js', out], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      expect(build.status).toBe(0);
+      const other = await createTestEnv();
+      try {
+        const run = migrate(other.databaseUrl, [`${out}/tools/migrate.js`]);
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        expect(run.stdout.trim().split('\n')).toHaveLength(4);
+      } finally {
+        await other.dispose();
+      }
+    } finally {
+      rmSync(join(root, out), { recursive: true, force: true });
     }
   });
 
