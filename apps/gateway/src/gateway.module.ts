@@ -1,7 +1,7 @@
 import { Subjects } from '@im/contracts';
 import { Clock, systemClock } from '@im/service-kit';
 import { connectNats, Nats, RpcClient } from '@im/eventstore';
-import { AppMetrics } from '@im/observability';
+import { AppMetrics, shutdownTracing } from '@im/observability';
 import { PresenceReporter } from '@im/realtime';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -77,6 +77,7 @@ export class GatewayModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.presence.stop();
     await this.nats.nc.drain().catch(() => undefined);
+    await shutdownTracing();
   }
 }
 
