@@ -105,9 +105,12 @@ describe('OpenTelemetry export (OTEL_EXPORTER_OTLP_ENDPOINT set), across the fiv
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     const sent = await api.sendText('ana', 1, 'bob', 'spanned', {}, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
     expect(sent.status).toBe(201);
+    // Each process exports on its own schedule: wait for all three kinds.
     const spans = await eventually(async () => {
       const mine = otlp.spans.filter((s) => s.traceId === traceId);
       expect(mine.some((s) => s.name.startsWith('projection '))).toBe(true);
+      expect(mine.some((s) => s.service === 'im-gateway')).toBe(true);
+      expect(mine.some((s) => s.service === 'im-messaging' && s.name.startsWith('rpc '))).toBe(true);
       return mine;
     });
     const http = spans.find((s) => s.service === 'im-gateway' && s.name === 'HTTP POST /v1/messages');

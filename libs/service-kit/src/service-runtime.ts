@@ -31,7 +31,6 @@ const HEALTH_DETAIL_TIMEOUT_MS = 600;
 /** Readiness checks (Postgres, NATS) answer within this, also inside the health RPC's deadline. */
 const READY_CHECK_TIMEOUT_MS = 500;
 
-
 /**
  * Brings a service up in order (migrations, streams, outbox relay, projection consumers, RPC)
  * and down in reverse, so no request is taken before the schema exists and none is lost on stop.
