@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Clock, nestLogLevels } from '@im/service-kit';
+import { Clock } from '@im/service-kit';
 import { AppMetrics, JsonNestLogger } from '@im/observability';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';

@@ -45,19 +45,3 @@ export function natsAuthFromConfig(c: CommonValues): NatsAuth | undefined {
     throw new ConfigError([(e as Error).message]);
   }
 }
-
-/** Nest's logger levels for a LOG_LEVEL. */
-export function nestLogLevels(level: LogLevel): false | Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
-  switch (level) {
-    case 'silent':
-      return false;
-    case 'error':
-      return ['error'];
-    case 'warn':
-      return ['warn', 'error'];
-    case 'info':
-      return ['log', 'warn', 'error'];
-    case 'debug':
-      return ['log', 'warn', 'error', 'debug', 'verbose'];
-  }
-}
