@@ -12,7 +12,7 @@ const root = path.join(__dirname, '..');
 // so the compiled files find node_modules.
 const out = path.resolve(root, process.argv[2] ?? 'dist');
 const SOURCES = ['apps', 'libs', 'tools'];
-const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /^libs\/testing\//, /\/test\//, /^tools\/stack\.ts$/];
+const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /^libs\/testing\//, /^tools\/testing\//, /\/test\//, /^tools\/stack\.ts$/];
 const OPTIONS = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
