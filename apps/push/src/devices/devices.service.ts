@@ -6,6 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Transaction } from 'kysely';
 import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings } from '../push.settings';
 import { assertReachable } from './device-targets';
+import type { DB as PushDB } from '../db.generated';
 
 /**
  * A user's push devices: a webhook (URL and signing secret) or a Web Push subscription. The
@@ -14,7 +15,7 @@ import { assertReachable } from './device-targets';
 @Injectable()
 export class DevicesService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<PushDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
     @Inject(PUSH_OUTBOUND) private readonly outbound: OutboundClient,
@@ -69,14 +70,14 @@ export class DevicesService {
     return { publicKey: this.settings.vapid.publicKey };
   }
 
-  private async assertRoom(trx: Transaction<any>, userId: string, deviceId: string): Promise<void> {
+  private async assertRoom(trx: Transaction<PushDB>, userId: string, deviceId: string): Promise<void> {
     const { n } = await trx
       .selectFrom('devices')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('user_id', '=', userId)
       .where('device_id', '<>', deviceId)
       .executeTakeFirstOrThrow();
-    if (Number(n) >= MAX_DEVICES_PER_USER) {
+    if (n >= MAX_DEVICES_PER_USER) {
       throw Errors.unprocessable('TOO_MANY_DEVICES', `a user has at most ${MAX_DEVICES_PER_USER} devices; remove one first`, { limit: MAX_DEVICES_PER_USER });
     }
   }

@@ -6,6 +6,7 @@ import { membersOf, unique } from '../view/conversation-members';
 import { Audience, audienceOf } from './audience';
 import { DeliveryPublisher } from './delivery-publisher';
 import { envelopeSeenBy } from './seen-by';
+import type { DB } from '../db.generated';
 
 export interface FanoutSettings {
   /** Only users online within this long get stored deliveries; the rest resync through history. */
@@ -33,7 +34,7 @@ export function fanoutReaction(deps: {
     const audience = audienceOf(event);
     return audience && !tooOld(event, deps.now(), deps.settings.maxAgeMs) ? audience : null;
   };
-  const fanOut = async (trx: Kysely<any>, event: EventEnvelope, audience: Audience) => {
+  const fanOut = async (trx: Kysely<DB>, event: EventEnvelope, audience: Audience) => {
     // Only users around now or lately can be delivered to: a group's others are never read. Past
     // a thousand of them a group's whole membership is the cheaper read.
     const around = deps.presence.recentUsers(deps.settings.recentMs);
@@ -63,7 +64,7 @@ function tooOld(event: EventEnvelope, now: number, maxAgeMs: number): boolean {
 
 const AROUND_LOOKUP_MAX = 1000;
 
-async function resolve(db: Kysely<any>, audience: Audience, among: string[] | undefined): Promise<string[]> {
+async function resolve(db: Kysely<DB>, audience: Audience, among: string[] | undefined): Promise<string[]> {
   if ('users' in audience) return unique(audience.users);
   if ('conversation' in audience) return membersOf(db, audience.conversation, among);
   const ref = await db

@@ -3,12 +3,13 @@ import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
+import type { DB as PushDB } from '../db.generated';
 
 /** Mute per conversation and user: a muted conversation pushes only mentions. */
 @Injectable()
 export class NotificationsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<PushDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 

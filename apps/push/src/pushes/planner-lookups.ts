@@ -1,5 +1,6 @@
 import { ConversationType } from '@im/contracts';
 import { Kysely, sql } from 'kysely';
+import type { DB } from '../db.generated';
 
 /** What the planner reads from the push view and the devices table, for messages and recalls alike. */
 export interface ConversationOf {
@@ -20,7 +21,7 @@ export interface DeviceRow {
  * The devices of each conversation's members (muted per conversation), found from the devices
  * table: a group's members without a device are never read.
  */
-export async function devicesOf(trx: Kysely<any>, items: ConversationOf[]): Promise<Map<string, DeviceRow[]>> {
+export async function devicesOf(trx: Kysely<DB>, items: ConversationOf[]): Promise<Map<string, DeviceRow[]>> {
   const conversations = new Map<string, ConversationOf>();
   for (const m of items) conversations.set(m.conversationId, m);
   const direct = [...conversations.values()].filter((m) => m.conversationType !== ConversationType.GROUP);
@@ -42,12 +43,12 @@ export async function devicesOf(trx: Kysely<any>, items: ConversationOf[]): Prom
   return byConversation;
 }
 
-export async function customPushContent(db: Kysely<any>, objectName: string): Promise<string | null> {
+export async function customPushContent(db: Kysely<DB>, objectName: string): Promise<string | null> {
   const row = await db.selectFrom('message_types').select('push_content').where('object_name', '=', objectName).executeTakeFirst();
   return row?.push_content ?? null;
 }
 
-export async function namesOf(db: Kysely<any>, m: { senderId: string; targetId: string }): Promise<{ sender: string; group: string }> {
+export async function namesOf(db: Kysely<DB>, m: { senderId: string; targetId: string }): Promise<{ sender: string; group: string }> {
   const [sender, group] = await Promise.all([
     db.selectFrom('profiles').select('name').where('user_id', '=', m.senderId).executeTakeFirst(),
     db.selectFrom('groups').select('name').where('group_id', '=', m.targetId).executeTakeFirst(),

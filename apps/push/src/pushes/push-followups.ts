@@ -4,6 +4,7 @@ import { targetFor } from '../view/conversation-members';
 import { devicesOf, namesOf } from './planner-lookups';
 import type { PlannerDeps } from './push-planner.reaction';
 import { candidates, passesMute, pushTitle, recallBody } from './push.rules';
+import type { DB } from '../db.generated';
 
 type Recalled = EventData<'message.recalled'>;
 type Appended = EventData<'message.stream.appended'>;
@@ -15,7 +16,7 @@ const INSERT_CHUNK = 1000;
  * the recall's pushContent) to every offline recipient who could see the message, whether or not
  * they were pushed it: the same rules as a message (not the sender, inside a direction, not muted).
  */
-export async function planRecall(trx: Kysely<any>, r: Recalled, deps: Pick<PlannerDeps, 'presence' | 'now' | 'maxAgeMs'>): Promise<void> {
+export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<PlannerDeps, 'presence' | 'now' | 'maxAgeMs'>): Promise<void> {
   const now = deps.now();
   await trx
     .updateTable('push_jobs')
@@ -61,7 +62,7 @@ export async function planRecall(trx: Kysely<any>, r: Recalled, deps: Pick<Plann
  * the chunk (the prefix "Sender: " stays in front), and the last chunk makes the push due now.
  * A push already out is never sent again: one push per stream message.
  */
-export async function planStreamChunk(trx: Kysely<any>, a: Appended, now: number): Promise<void> {
+export async function planStreamChunk(trx: Kysely<DB>, a: Appended, now: number): Promise<void> {
   await sql`
     UPDATE push_jobs
        SET body = CASE WHEN follows_stream THEN body || ${a.content} ELSE body END,

@@ -1,35 +1,22 @@
 import { WebPushSubscription } from '@im/contracts';
-import { Kysely, sql } from 'kysely';
+import { Kysely, Selectable, sql } from 'kysely';
+import type { DB, PushJobsTable } from '../db.generated';
 
 /** The SQL of the push outbox: claim due jobs, read what the re-check needs, record outcomes. */
-export interface ClaimedJob {
-  push_id: string;
-  message_uid: string;
-  kind: 'message' | 'recall';
-  user_id: string;
-  device_id: string;
-  conversation_id: string;
-  conversation_type: number;
-  target_id: string;
-  sender_id: string;
-  object_name: string;
-  /** null for a message that is not stored. */
-  seq: string | null;
-  sent_time: string;
-  title: string | null;
-  body: string;
-  push_data: string | null;
-  attempts: number;
-}
+export type ClaimedJob = Pick<
+  Selectable<PushJobsTable>,
+  | 'push_id' | 'message_uid' | 'user_id' | 'device_id' | 'conversation_id' | 'conversation_type' | 'target_id'
+  | 'sender_id' | 'object_name' | 'seq' | 'sent_time' | 'title' | 'body' | 'push_data' | 'attempts'
+> & { kind: 'message' | 'recall' }; // seq: null for a message that is not stored
 
 export interface JobContext {
-  push_id: string;
+  push_id: number;
   platform: 'webhook' | 'webpush' | null;
   url: string | null;
   secret: string | null;
   subscription: WebPushSubscription | null;
   recalled: boolean;
-  read_seq: string;
+  read_seq: number;
   original_status: string | null;
 }
 
@@ -48,7 +35,7 @@ export interface JobResult {
  * A job whose sender stopped mid-send (its lease ran out) may or may not have been delivered:
  * it is recorded as failed, not sent again, so no device ever gets a push twice.
  */
-export async function failInterrupted(db: Kysely<any>, now: number): Promise<void> {
+export async function failInterrupted(db: Kysely<DB>, now: number): Promise<void> {
   await sql`
     WITH gone AS (
       UPDATE push_jobs SET status = 'failed', reason = 'interrupted', finished_at = ${now}, lease_until = NULL
@@ -60,7 +47,7 @@ export async function failInterrupted(db: Kysely<any>, now: number): Promise<voi
 }
 
 /** Hands each due job to one worker of any replica (`SKIP LOCKED`), leased until `leaseUntil`. */
-export async function claimDue(db: Kysely<any>, now: number, leaseUntil: number, limit: number): Promise<ClaimedJob[]> {
+export async function claimDue(db: Kysely<DB>, now: number, leaseUntil: number, limit: number): Promise<ClaimedJob[]> {
   const { rows } = await sql<ClaimedJob>`
     UPDATE push_jobs j SET status = 'sending', attempts = j.attempts + 1, lease_until = ${leaseUntil}
      WHERE j.push_id IN (
@@ -72,7 +59,7 @@ export async function claimDue(db: Kysely<any>, now: number, leaseUntil: number,
 }
 
 /** The device as it is now, the message's recall and read state, and for a recall its original push. */
-export async function contextOf(db: Kysely<any>, pushIds: string[]): Promise<Map<string, JobContext>> {
+export async function contextOf(db: Kysely<DB>, pushIds: string[]): Promise<Map<string, JobContext>> {
   const { rows } = await sql<JobContext>`
     SELECT j.push_id, d.platform, d.url, d.secret, d.subscription,
            coalesce(r.recalled, false) AS recalled, coalesce(rp.seq, 0) AS read_seq, o.status AS original_status
@@ -90,7 +77,7 @@ export async function contextOf(db: Kysely<any>, pushIds: string[]): Promise<Map
  * Records a round in one statement: each job's new state and, where an attempt was made, the
  * attempt. Only jobs still leased by this round are touched (a lease that ran out was failed).
  */
-export async function record(db: Kysely<any>, results: JobResult[], now: number): Promise<void> {
+export async function record(db: Kysely<DB>, results: JobResult[], now: number): Promise<void> {
   if (results.length === 0) return;
   const col = <T>(f: (r: JobResult) => T) => results.map(f);
   const finished = (r: JobResult) => (r.status === 'pending' ? null : now);

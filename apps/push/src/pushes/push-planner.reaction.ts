@@ -1,11 +1,12 @@
 import { BUILT_IN_MESSAGE_TYPES, EventData } from '@im/contracts';
 import { Projection, runsOf } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
-import { Kysely } from 'kysely';
+import { Insertable, Kysely } from 'kysely';
 import { targetFor } from '../view/conversation-members';
 import { customPushContent, DeviceRow, devicesOf, namesOf } from './planner-lookups';
 import { planRecall, planStreamChunk } from './push-followups';
 import { candidates, defaultText, isMentioned, mayPush, passesMute, pushBody, pushTitle, streamDueAt } from './push.rules';
+import type { DB, PushJobsTable } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
 
@@ -55,7 +56,7 @@ export function pushPlannerReaction(deps: PlannerDeps): Projection {
  * Plans a run of messages in one query when nobody in them has a device (the common case). Only
  * messages that found devices cost more: their texts and names.
  */
-async function planMessages(trx: Kysely<any>, sent: Sent[], deps: PlannerDeps): Promise<void> {
+async function planMessages(trx: Kysely<DB>, sent: Sent[], deps: PlannerDeps): Promise<void> {
   const ms = sent.filter((m) => mayPush(m) && deps.now() - m.sentTime <= deps.maxAgeMs);
   if (ms.length === 0) return;
   const devices = await devicesOf(trx, ms);
@@ -65,7 +66,7 @@ async function planMessages(trx: Kysely<any>, sent: Sent[], deps: PlannerDeps): 
   }
 }
 
-async function planMessage(trx: Kysely<any>, m: Sent, rows: DeviceRow[], deps: PlannerDeps): Promise<void> {
+async function planMessage(trx: Kysely<DB>, m: Sent, rows: DeviceRow[], deps: PlannerDeps): Promise<void> {
   const typeText = defaultText(m, BUILT_IN_MESSAGE_TYPES.has(m.objectName) ? null : await customPushContent(trx, m.objectName));
   const names = await namesOf(trx, m);
   const now = deps.now();
@@ -90,7 +91,7 @@ interface JobText {
   followsStream: boolean;
 }
 
-function jobRow(m: Sent, d: DeviceRow, p: JobText): Record<string, unknown> {
+function jobRow(m: Sent, d: DeviceRow, p: JobText): Insertable<PushJobsTable> {
   return {
     message_uid: m.messageUId,
     kind: 'message',

@@ -11,6 +11,7 @@ import { claimDue, ClaimedJob, contextOf, failInterrupted, JobContext, JobResult
 import { PushTransport } from './push-transport';
 import { isPermanent, recheck, retryDelay } from './push.rules';
 import { ResultRecorder } from './result-recorder';
+import type { DB as PushDB } from '../db.generated';
 
 export const PUSH_PRESENCE = Symbol('PUSH_PRESENCE');
 export const PUSH_TRANSPORT = Symbol('PUSH_TRANSPORT');
@@ -39,7 +40,7 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private busy = 0;
 
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<PushDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: { options: { background?: boolean } },
     @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
@@ -117,10 +118,10 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const ctx = context.get(String(job.push_id))!;
       const verdict = recheck({
         kind: job.kind,
-        seq: job.seq === null ? null : Number(job.seq),
+        seq: job.seq,
         devicePresent: ctx.platform !== null,
         recalled: ctx.recalled,
-        readSeq: Number(ctx.read_seq),
+        readSeq: ctx.read_seq,
         originalStatus: ctx.original_status,
         online: this.presence.isOnline(job.user_id),
       });
@@ -183,7 +184,7 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
     for (const j of jobs) {
       const counted = j.kind === 'message' && j.seq !== null;
       const key = counted ? `${j.conversation_id}\u0000${j.seq}` : 'uncounted';
-      const g = groups.get(key) ?? { after: counted ? { conversationId: j.conversation_id, seq: Number(j.seq) } : undefined, users: [] };
+      const g = groups.get(key) ?? { after: counted ? { conversationId: j.conversation_id, seq: j.seq! } : undefined, users: [] };
       g.users.push(j.user_id);
       groups.set(key, g);
     }
@@ -208,8 +209,8 @@ function payloadOf(job: ClaimedJob, badge: number): PushPayload {
       pushId: String(job.push_id),
       senderId: job.sender_id,
       objectName: job.object_name,
-      seq: job.seq === null ? null : Number(job.seq),
-      sentTime: Number(job.sent_time),
+      seq: job.seq,
+      sentTime: job.sent_time,
       pushData: job.push_data,
     },
   };

@@ -2,11 +2,12 @@ import { cutToBytes, Errors, PushAttemptView, PushView, RpcParsed, RpcReply } fr
 import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
+import type { DB as PushDB } from '../db.generated';
 
 /** For operators: a user's pushes, newest first, each with every attempt; pages bounded by count and bytes. */
 @Injectable()
 export class PushesQueries {
-  constructor(@Inject(DB) private readonly db: Kysely<any>) {}
+  constructor(@Inject(DB) private readonly db: Kysely<PushDB>) {}
 
   async list({ actor, query }: RpcParsed<'push', 'pushes.list'>): Promise<RpcReply<'push', 'pushes.list'>> {
     if (!actor.isServer) throw Errors.forbidden('push records are for operators (server key)');

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { JobResult, record } from './push-jobs.store';
+import type { DB } from '../db.generated';
 
 /**
  * Records outcomes as sends finish, not when a whole round has: a push to a fast receiver is
@@ -14,7 +15,7 @@ export class ResultRecorder {
   private writing?: Promise<void>;
 
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly db: Kysely<DB>,
     private readonly now: () => number,
   ) {}
 

@@ -1,5 +1,6 @@
 import { ConversationType } from '@im/contracts';
 import { Kysely, sql } from 'kysely';
+import type { DB } from '../db.generated';
 
 /** What decides who is in a conversation: every message and red packet event carries these. */
 export interface ConversationRef {
@@ -14,7 +15,7 @@ export interface ConversationRef {
  * user and the account; group and chatroom, the current members. A directed message narrows that to the
  * sender and its recipients (who were members when it was sent).
  */
-export async function membersOf(db: Kysely<any>, ref: ConversationRef, among?: string[]): Promise<string[]> {
+export async function membersOf(db: Kysely<DB>, ref: ConversationRef, among?: string[]): Promise<string[]> {
   const directed = ref.directedUserIds ?? null;
   if (ref.conversationType === ConversationType.GROUP) {
     if (directed) return unique([ref.senderId, ...directed]);
@@ -23,14 +24,14 @@ export async function membersOf(db: Kysely<any>, ref: ConversationRef, among?: s
     let q = db.selectFrom('group_members').select('user_id').where('group_id', '=', ref.targetId);
     if (among) q = q.where('user_id', '=', sql<string>`ANY(${among}::text[])`);
     const rows = await q.execute();
-    return rows.map((r) => r.user_id as string);
+    return rows.map((r) => r.user_id);
   }
   if (ref.conversationType === ConversationType.CHATROOM) {
     if (among && among.length === 0) return [];
     let q = db.selectFrom('chatroom_members').select('user_id').where('chatroom_id', '=', ref.targetId);
     if (among) q = q.where('user_id', '=', sql<string>`ANY(${among}::text[])`);
     const rows = await q.execute();
-    return rows.map((r) => r.user_id as string);
+    return rows.map((r) => r.user_id);
   }
   const both = unique([ref.senderId, ref.targetId]);
   return directed ? both.filter((u) => u === ref.senderId || directed.includes(u)) : both;

@@ -2,6 +2,7 @@ import { EventData, EventEnvelope } from '@im/contracts';
 import { Projection, runsOf } from '@im/eventstore';
 import { applyDirectoryEvent } from '@im/service-kit';
 import { Kysely, sql } from 'kysely';
+import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
 
@@ -21,7 +22,7 @@ export const pushViewProjection: Projection = {
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
 };
 
-async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
   if (await applyDirectoryEvent(trx, event)) return;
   switch (event.type) {
     case 'message.sent':
@@ -60,8 +61,8 @@ async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
   }
 }
 
-async function onSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
-  const stored = sent.filter((m) => m.isPersisted && m.seq !== null);
+async function onSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
+  const stored = sent.filter((m): m is Sent & { seq: number } => m.isPersisted && m.seq !== null);
   if (stored.length === 0) return;
   await trx
     .insertInto('message_refs')
@@ -81,7 +82,7 @@ async function onSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
 }
 
 /** Positions only move forward. */
-async function onRead(trx: Kysely<any>, r: EventData<'conversation.read'>): Promise<void> {
+async function onRead(trx: Kysely<DB>, r: EventData<'conversation.read'>): Promise<void> {
   await sql`
     INSERT INTO read_positions (conversation_id, user_id, seq) VALUES (${r.conversationId}, ${r.userId}, ${r.seq})
     ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = excluded.seq WHERE read_positions.seq < excluded.seq`.execute(trx);
