@@ -16,6 +16,7 @@ import { RateLimiter } from './http/rate-limit';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ChatroomsController } from './routes/chatrooms.controller';
+import { CallbacksController } from './routes/callbacks.controller';
 import { ConversationsController } from './routes/conversations.controller';
 import { DocsController } from './routes/docs.controller';
 import { ExpansionsController } from './routes/expansions.controller';
@@ -45,7 +46,7 @@ export class GatewayModule implements OnApplicationShutdown {
   static register(config: GatewayConfig, metrics = new AppMetrics('gateway'), clock: Clock = systemClock): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, MetricsController, DocsController, UsersController, GroupsController, ChatroomsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController],
+      controllers: [HealthController, MetricsController, DocsController, UsersController, GroupsController, ChatroomsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController, CallbacksController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway', config.natsAuth) },

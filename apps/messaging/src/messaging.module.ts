@@ -1,5 +1,7 @@
 import { RPC_HANDLERS, ServiceDefinition, ServiceKitModule, ServiceOptions, ServiceRuntime } from '@im/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
+import { BeforeSendCache, BeforeSendFollower } from './callbacks/before-send.cache';
+import { BeforeSendGate } from './callbacks/before-send.gate';
 import { conversationsProjection } from './conversations/conversations.projection';
 import { messageExpansionsProjection } from './conversations/message-expansions.projection';
 import { MESSAGING_HANDLER_DEPS, messagingRpc } from './messaging.rpc';
@@ -22,6 +24,9 @@ export class MessagingModule {
       providers: [
         ServiceRuntime,
         ...MESSAGING_HANDLER_DEPS,
+        BeforeSendCache,
+        BeforeSendFollower,
+        BeforeSendGate,
         { provide: MESSAGING_SETTINGS, useValue: ownSettings },
         { provide: RPC_HANDLERS, useFactory: messagingRpc, inject: [...MESSAGING_HANDLER_DEPS] },
       ],

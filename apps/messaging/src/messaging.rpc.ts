@@ -1,5 +1,6 @@
 import { RpcHandlers } from '@im/eventstore';
 import { ChatroomsService } from './chatrooms/chatrooms.service';
+import { BeforeSendService } from './callbacks/before-send.service';
 import { ConversationsQueries } from './conversations/conversations.queries';
 import { GroupsService } from './groups/groups.service';
 import { MessageTypesService } from './message-types/message-types.service';
@@ -17,6 +18,7 @@ export const MESSAGING_HANDLER_DEPS = [
   MessageTypesService,
   ConversationsQueries,
   ChatroomsService,
+  BeforeSendService,
 ] as const;
 
 /** The thin NATS edge: each method maps one validated request to one call. */
@@ -29,6 +31,7 @@ export function messagingRpc(
   types: MessageTypesService,
   conversations: ConversationsQueries,
   chatrooms: ChatroomsService,
+  beforeSend: BeforeSendService,
 ): RpcHandlers<'messaging'> {
   return {
     'users.upsert': (r) => users.upsert(r),
@@ -52,5 +55,8 @@ export function messagingRpc(
     'chatrooms.attributes.set': (r) => chatrooms.setAttribute(r),
     'chatrooms.attributes.delete': (r) => chatrooms.deleteAttribute(r),
     'chatrooms.attributes.list': (r) => chatrooms.listAttributes(r),
+    'callbacks.beforeSend.set': (r) => beforeSend.set(r),
+    'callbacks.beforeSend.get': (r) => beforeSend.get(r),
+    'callbacks.beforeSend.remove': (r) => beforeSend.remove(r),
   };
 }

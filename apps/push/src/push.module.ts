@@ -15,6 +15,9 @@ import {
 } from '@im/service-kit';
 import { AddressPolicy, OutboundClient } from '@im/outbound';
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { PostSendService } from './callbacks/post-send.service';
+import { postSendPlanner } from './callbacks/post-send.planner';
+import { PostSendWorker } from './callbacks/post-send.worker';
 import { DevicesService } from './devices/devices.service';
 import { DeliveryPublisher } from './fanout/delivery-publisher';
 import { fanoutReaction } from './fanout/fanout.reaction';
@@ -59,6 +62,7 @@ function pushConsumer(publisher: DeliveryPublisher, presence: PresenceBoard, sub
       pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
       fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
     ]),
+    postSendPlanner(now),
   ];
 }
 
@@ -88,6 +92,8 @@ export class PushModule implements OnApplicationShutdown {
         NotificationsService,
         PushesQueries,
         PushWorker,
+        PostSendService,
+        PostSendWorker,
         { provide: PUSH_SETTINGS, useValue: pushConfig },
         { provide: PUSH_PRESENCE, useFactory: startPresence, inject: [NATS, SUBJECTS] },
         {
@@ -106,7 +112,7 @@ export class PushModule implements OnApplicationShutdown {
         },
         { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(RpcClient.internal(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
         { provide: EXTRA_PROJECTIONS, useFactory: pushConsumer, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
-        { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries] },
+        { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries, PostSendService] },
       ],
     };
   }

@@ -39,6 +39,10 @@ export const pushSpec = defineConfig({
   timeoutMs: envVar('PUSH_TIMEOUT_MS', EnvTypes.positive(), 10_000),
   /** Bytes of a receiver's answer read; the rest is not. */
   maxResponseBytes: envVar('PUSH_MAX_RESPONSE_BYTES', EnvTypes.int(1), 64 * 1024),
+  /** Post-send callback backoff base: a failed delivery is retried after base, 2 base, 4 base, ... */
+  callbackRetryBaseMs: envVar('CALLBACK_RETRY_BASE_MS', EnvTypes.positive(), 1000),
+  /** Attempts per post-send delivery before it is given up (and its conversation's next one goes). */
+  callbackMaxAttempts: envVar('CALLBACK_MAX_ATTEMPTS', EnvTypes.int(1), 10),
   /** Networks outbound requests may reach although private or loopback (self-hosted receivers, tests). */
   allowedNetworks: envVar('PUSH_ALLOWED_NETWORKS', networks(), [] as string[]),
   /** A push in flight longer than this is taken as interrupted (its sender died). */

@@ -627,6 +627,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app-server callbacks configured (null where none); secrets are never answered */
+        get: operations["listCallbacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/callbacks/post-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set (or replace) the post-send callback: every later event of the named types is POSTed to url, signed like webhooks (id = the event id, the same on retries), retried with backoff, in order per conversation; url must reach a public address (PUSH_ALLOWED_NETWORKS) */
+        put: operations["setPostSendCallback"];
+        post?: never;
+        /** Remove the post-send callback (deliveries not yet made are given up) */
+        delete: operations["removePostSendCallback"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/callbacks/before-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set (or replace) the before-send callback: each matching send is POSTed to url first and waits up to timeoutMs for { pass } (refused: 422 REJECTED_BY_APP_SERVER; no answer: onTimeout); url must reach a public address (BEFORE_SEND_ALLOWED_NETWORKS) */
+        put: operations["setBeforeSendCallback"];
+        post?: never;
+        /** Remove the before-send callback (sends are no longer asked about) */
+        delete: operations["removeBeforeSendCallback"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -638,6 +691,14 @@ export interface components {
                 message: string;
                 details?: unknown;
             };
+        };
+        BeforeSendCallback: {
+            url: string;
+            timeoutMs: number;
+            objectNames: string[] | null;
+            /** @enum {string} */
+            onTimeout: "allow" | "reject";
+            configuredAt: number;
         };
         Chatroom: {
             chatroomId: string;
@@ -725,6 +786,11 @@ export interface components {
             expansion?: {
                 [key: string]: string;
             };
+        };
+        PostSendCallback: {
+            url: string;
+            events: string[];
+            configuredAt: number;
         };
         Push: {
             pushId: string;
@@ -3342,6 +3408,10 @@ export interface operations {
              *
              *     `EXPANSION_KEY_LIMIT`: a message carries at most 300 expansion keys
              *
+             *     `REJECTED_BY_APP_SERVER`: the before-send callback refused the message (details.code: its own code); nothing was stored
+             *
+             *     `APP_SERVER_REPLACEMENT_INVALID`: the before-send callback's replacement content is not valid for the type; nothing was stored
+             *
              *     `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method)
              */
             422: {
@@ -3352,7 +3422,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "CONVERSATION_TYPE_NOT_SUPPORTED" | "CANNOT_MESSAGE_SELF" | "USE_DEDICATED_ENDPOINT" | "DIRECTED_USER_NOT_MEMBER" | "EXPANSION_NOT_ALLOWED" | "EXPANSION_KEY_LIMIT" | "IDEMPOTENCY_KEY_REUSED";
+                            code: "CONVERSATION_TYPE_NOT_SUPPORTED" | "CANNOT_MESSAGE_SELF" | "USE_DEDICATED_ENDPOINT" | "DIRECTED_USER_NOT_MEMBER" | "EXPANSION_NOT_ALLOWED" | "EXPANSION_KEY_LIMIT" | "REJECTED_BY_APP_SERVER" | "APP_SERVER_REPLACEMENT_INVALID" | "IDEMPOTENCY_KEY_REUSED";
                         };
                     };
                 };
@@ -3373,7 +3443,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            /**
+             * @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe
+             *
+             *     `APP_SERVER_UNAVAILABLE`: the before-send callback did not answer in time (or not a valid answer) and its onTimeout is reject; nothing was stored
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3382,7 +3456,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "SERVICE_UNAVAILABLE";
+                            code: "SERVICE_UNAVAILABLE" | "APP_SERVER_UNAVAILABLE";
                         };
                     };
                 };
@@ -6646,6 +6720,741 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "REPLY_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listCallbacks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        postSend: components["schemas"]["PostSendCallback"] | null;
+                        beforeSend: components["schemas"]["BeforeSendCallback"] | null;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message } */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setPostSendCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                    secret: string;
+                    events: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostSendCallback"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message }
+             *
+             *     `INVALID_JSON`: the body is not JSON
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `CONTENT_TOO_LARGE`: the body or a field of it is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONTENT_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `OUTBOUND_ADDRESS_REFUSED`: the URL resolves to an address pushes may not reach (loopback, private...; see PUSH_ALLOWED_NETWORKS)
+             *
+             *     `OUTBOUND_HOST_UNRESOLVED`: the host of the URL does not resolve
+             *
+             *     `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method)
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HOST_UNRESOLVED" | "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removePostSendCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        removed: true;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message } */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setBeforeSendCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                    secret: string;
+                    timeoutMs: number;
+                    objectNames?: string[];
+                    /** @enum {string} */
+                    onTimeout: "allow" | "reject";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BeforeSendCallback"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message }
+             *
+             *     `INVALID_JSON`: the body is not JSON
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `CONTENT_TOO_LARGE`: the body or a field of it is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONTENT_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `OUTBOUND_ADDRESS_REFUSED`: the URL resolves to an address pushes may not reach (loopback, private...; see PUSH_ALLOWED_NETWORKS)
+             *
+             *     `OUTBOUND_HOST_UNRESOLVED`: the host of the URL does not resolve
+             *
+             *     `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method)
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "OUTBOUND_ADDRESS_REFUSED" | "OUTBOUND_HOST_UNRESOLVED" | "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removeBeforeSendCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        removed: true;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message } */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
                         };
                     };
                 };

@@ -77,6 +77,14 @@ export const Errors = {
   /** The first request with this Idempotency-Key has not been answered yet. */
   idempotencyKeyInFlight: () =>
     new AppError('IDEMPOTENCY_KEY_IN_FLIGHT', 409, 'a request with this Idempotency-Key is still running; retry for its answer', { retryAfterSeconds: 1 }),
+  /** The before-send callback refused the message (its own code, if any, in `details.code`). */
+  rejectedByAppServer: (code: string | number | undefined) =>
+    new AppError('REJECTED_BY_APP_SERVER', 422, 'the app server refused this message', code === undefined ? undefined : { code }),
+  /** The before-send callback did not answer in time (or answered nonsense) and its onTimeout is `reject`. */
+  appServerUnavailable: (reason: string) => new AppError('APP_SERVER_UNAVAILABLE', 503, `the app server did not decide on this message: ${reason}`),
+  /** The before-send callback's replacement content is not a valid content of the message's type. */
+  replacementInvalid: (details: unknown) =>
+    new AppError('APP_SERVER_REPLACEMENT_INVALID', 422, "the app server's replacement content is not valid for this message type", details),
   /** Keys that belong to something else on the message (a red packet's state), named in `details.keys`. */
   reservedExpansionKey: (keys: string[], owner: string) =>
     new AppError('RESERVED_EXPANSION_KEY', 422, `${keys.join(', ')} belong to the ${owner} and cannot be set, removed or cleared`, { keys, owner }),

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { ServiceName } from './subjects';
+import { MESSAGING_CALLBACK_EVENTS, PUSH_CALLBACK_EVENTS } from './events/callbacks.events';
 import { EXPANSIONS_EVENTS } from './events/expansions.events';
 import { MESSAGING_EVENTS } from './events/messaging.events';
 import { PUSH_EVENTS } from './events/push.events';
 import { RECEIPTS_EVENTS } from './events/receipts.events';
 
+export * from './events/callbacks.events';
 export * from './events/define';
 export * from './events/expansions.events';
 export * from './events/messaging.events';
@@ -16,7 +18,7 @@ export * from './events/receipts.events';
  * publishing service. Publishers and consumers both type against this map, and the AsyncAPI
  * document is generated from it. Type names are unique across services.
  */
-export const EVENTS = { ...MESSAGING_EVENTS, ...EXPANSIONS_EVENTS, ...RECEIPTS_EVENTS, ...PUSH_EVENTS } as const;
+export const EVENTS = { ...MESSAGING_EVENTS, ...EXPANSIONS_EVENTS, ...RECEIPTS_EVENTS, ...PUSH_EVENTS, ...PUSH_CALLBACK_EVENTS, ...MESSAGING_CALLBACK_EVENTS } as const;
 
 export type EventType = keyof typeof EVENTS;
 export type EventData<T extends EventType> = z.infer<(typeof EVENTS)[T]['schema']>;

@@ -11,6 +11,7 @@ export * from './validation';
 export * from './expansions-api';
 export * from './receipts-api';
 export * from './push-api';
+export * from './callbacks-api';
 export * from './actor';
 export * from './pages';
 /** Response schemas, named like the reply types they mirror: `ReplySchemas.MessageView`. */

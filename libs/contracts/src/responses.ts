@@ -10,6 +10,7 @@ export * from './responses/expansions.responses';
 export * from './responses/receipts.responses';
 export * from './responses/push.responses';
 export * from './responses/chatrooms.responses';
+export * from './responses/callbacks.responses';
 
 /** `POST /v1/users/{userId}/token` (signed by the gateway, not a service). */
 export const TokenIssued = z.object({ userId: z.string(), token: z.string(), expiresAt: z.number().int().describe('ms since the epoch') });

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { ServiceName } from './subjects';
+import { MESSAGING_CALLBACK_RPC, MessagingCallbackReplies, PUSH_CALLBACK_RPC, PushCallbackReplies } from './rpc/callbacks.rpc';
 import { EXPANSIONS_RPC, ExpansionsReplies } from './rpc/expansions.rpc';
 import { MESSAGING_RPC, MessagingReplies } from './rpc/messaging.rpc';
 import { PUSH_RPC, PushReplies } from './rpc/push.rpc';
 import { RECEIPTS_RPC, ReceiptsReplies } from './rpc/receipts.rpc';
 
+export * from './rpc/callbacks.rpc';
 export * from './rpc/expansions.rpc';
 export * from './rpc/internal.rpc';
 export * from './rpc/messaging.rpc';
@@ -17,17 +19,17 @@ export * from './rpc/receipts.rpc';
  * one file per service.
  */
 export const RPC = {
-  messaging: MESSAGING_RPC,
+  messaging: { ...MESSAGING_RPC, ...MESSAGING_CALLBACK_RPC },
   expansions: EXPANSIONS_RPC,
   receipts: RECEIPTS_RPC,
-  push: PUSH_RPC,
+  push: { ...PUSH_RPC, ...PUSH_CALLBACK_RPC },
 } as const satisfies Record<ServiceName, Record<string, z.ZodType>>;
 
 export interface RpcReplies {
-  messaging: MessagingReplies;
+  messaging: MessagingReplies & MessagingCallbackReplies;
   expansions: ExpansionsReplies;
   receipts: ReceiptsReplies;
-  push: PushReplies;
+  push: PushReplies & PushCallbackReplies;
 }
 
 export type RpcMethod<S extends ServiceName> = keyof (typeof RPC)[S] & string;

@@ -8,3 +8,4 @@ export * from './messaging-directory';
 export * from './config';
 export * from './ops-server';
 export { migrateService } from './migrate-service';
+export * from './outbound-check';

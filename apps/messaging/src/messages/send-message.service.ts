@@ -3,6 +3,7 @@ import {
   ConversationType,
   conversationId,
   Errors,
+  MessageTypeDefinition,
   RpcParsed,
   SendMessageResult,
 } from '@im/contracts';
@@ -12,6 +13,7 @@ import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { isChatroomMember } from '../chatrooms/chatroom-members';
+import { BeforeSendGate } from '../callbacks/before-send.gate';
 import { isGroupMember } from '../groups/groups.service';
 import { MessageTypesService } from '../message-types/message-types.service';
 import { ExistingUsers } from '../users/existing-users';
@@ -44,6 +46,7 @@ export class SendMessageService {
     @Inject(DB) private readonly db: Kysely<any>,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly types: MessageTypesService,
+    private readonly beforeSend: BeforeSendGate,
   ) {
     this.users = new ExistingUsers(db);
     this.commits = new GroupCommit({ db, write: (trx, sends) => writeSends(trx, sends, clock.now()), alone: (send) => this.writeAlone(send) });
@@ -58,14 +61,17 @@ export class SendMessageService {
     assertSupportedConversation(body.conversationType);
     assertMaySend(actor, body.conversationType, senderId, body.targetId);
     const type = await this.types.resolve(body.objectName);
-    const content = validateContent(type, body.content);
+    const original = validateContent(type, body.content);
     assertSendable(type);
-    const stream = streamStart(body.objectName, content);
+    streamStart(body.objectName, original);
     const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
     const expansion = initialExpansion(body.canIncludeExpansion, body.expansion, actor.isServer);
     assertNoPacketKeys(body.objectName, expansion, sentFor);
     await this.assertAccess(body.conversationType, senderId, body.targetId);
     if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
+    // Only a send that may be accepted is shown to the app server; what it answers is final.
+    const content = await this.reviewed(type, senderId, body, original);
+    const stream = streamStart(body.objectName, content);
     const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned, actor.isServer), directed);
 
     const accepted: AcceptedSend = {
@@ -87,6 +93,21 @@ export class SendMessageService {
 
   private writeAlone(send: AcceptedSend, idempotencyKey?: string): Promise<SendMessageResult> {
     return runOnce(this.db, `send:${send.senderId}`, idempotencyKey, async (trx) => (await writeSends(trx, [send], this.clock.now()))[0]);
+  }
+
+  /** The content after the before-send callback (if one is configured for this type); a replacement is checked like a sent content. */
+  private async reviewed(type: MessageTypeDefinition, senderId: string, body: SendRequest['body'], original: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const channelId = (body as { channelId?: string }).channelId;
+    const request = { conversationType: body.conversationType, targetId: body.targetId, ...(channelId !== undefined ? { channelId } : {}), senderId, objectName: body.objectName, content: original };
+    const { content, replaced } = await this.beforeSend.review(request);
+    if (!replaced) return original;
+    try {
+      const valid = validateContent(type, content);
+      streamStart(body.objectName, valid);
+      return valid;
+    } catch (e) {
+      throw e instanceof AppError ? Errors.replacementInvalid(e.toBody()) : e;
+    }
   }
 
   /** Strangers get the same 404 whether or not the group exists. */

@@ -5,6 +5,7 @@ import { messageLifecycle } from './20261122000300_message_lifecycle';
 import { messageExpansions } from './20261122000400_message_expansions';
 import { readPositions } from './20261122000500_read_positions';
 import { chatrooms } from './20261204000200_chatrooms';
+import { beforeSendCallback } from './20261210000100_before_send_callback';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_write_side': writeSide,
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000400_message_expansions': messageExpansions,
   '20261122000500_read_positions': readPositions,
   '20261204000200_chatrooms': chatrooms,
+  '20261210000100_before_send_callback': beforeSendCallback,
 };

@@ -1,0 +1,63 @@
+import { EventEnvelope, SERVICES } from '@im/contracts';
+import { AppliedEvent, Projection } from '@im/eventstore';
+import { Kysely } from 'kysely';
+
+/** Rows per insert statement (a batch of a busy stream can be large). */
+const INSERT_CHUNK = 500;
+
+/**
+ * Plans post-send deliveries: each event of a type the callback names, published after it was
+ * configured, becomes one job of the callback outbox (post-send.worker.ts delivers them). One
+ * config read per batch and one insert, whatever the conversation's size: nothing per member.
+ *
+ * It reads every service's stream (any event type may be named, ultragroup.expansion.changed
+ * included once it exists). Its table is not emptied by a rebuild: a replay meets the unique
+ * event id and plans nothing twice, and events before the configuration are never planned.
+ */
+export function postSendPlanner(now: () => number): Projection {
+  return {
+    name: 'post_send_planner',
+    sources: [...SERVICES],
+    tables: [],
+    async apply(trx, event, meta) {
+      await plan(trx, [{ event, meta }], now());
+    },
+    applyBatch: (trx, events) => plan(trx, events, now()),
+  };
+}
+
+interface Config {
+  events: string[];
+  configured_at: string;
+}
+
+async function plan(trx: Kysely<any>, events: AppliedEvent[], now: number): Promise<void> {
+  const config = (await trx.selectFrom('post_send_callback').select(['events', 'configured_at']).executeTakeFirst()) as Config | undefined;
+  if (!config) return;
+  const wanted = new Set(config.events);
+  const since = Number(config.configured_at);
+  const jobs = events
+    .map((e) => e.event)
+    .filter((e) => wanted.has(e.type) && Date.parse(e.time) >= since)
+    .map((e) => ({
+      event_id: e.id,
+      event_type: e.type,
+      order_key: orderKey(e),
+      body: JSON.stringify({ id: e.id, type: e.type, source: e.source, time: e.time, data: e.data }),
+      status: 'pending',
+      due_at: now,
+      created_at: now,
+    }));
+  for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
+    await trx.insertInto('callback_jobs').values(jobs.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.column('event_id').doNothing()).execute();
+  }
+}
+
+/**
+ * Deliveries of one key go out one at a time, in planning order: a conversation's events
+ * (every message event names its conversationId), else those of the event's own stream.
+ */
+function orderKey(e: EventEnvelope): string {
+  const conversationId = (e.data as { conversationId?: unknown } | null)?.conversationId;
+  return typeof conversationId === 'string' ? `c:${conversationId}` : `s:${e.subject}`;
+}
