@@ -1,5 +1,5 @@
 import { BeforeSendRequest } from '@im/contracts';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { LOOPBACK_NETWORKS, Received, signatureValid } from '../../push/test/push-receivers';
