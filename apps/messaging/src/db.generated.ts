@@ -2,6 +2,16 @@
 // Regenerate with `npm run db:types` after changing a migration (tools/db-types.int.spec.ts checks it).
 import type { Generated } from 'kysely';
 
+export interface BeforeSendCallbackTable {
+  configured_at: number;
+  id: string;
+  object_names: string[] | null;
+  on_timeout: string;
+  secret: string;
+  timeout_ms: number;
+  url: string;
+}
+
 export interface ChatroomAttributesTable {
   auto_delete: boolean;
   chatroom_id: string;
@@ -201,6 +211,7 @@ export interface UsersTable {
 }
 
 export interface DB {
+  before_send_callback: BeforeSendCallbackTable;
   chatroom_attributes: ChatroomAttributesTable;
   chatroom_members: ChatroomMembersTable;
   chatrooms: ChatroomsTable;

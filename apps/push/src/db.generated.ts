@@ -2,6 +2,22 @@
 // Regenerate with `npm run db:types` after changing a migration (tools/db-types.int.spec.ts checks it).
 import type { Generated, GeneratedAlways } from 'kysely';
 
+export interface CallbackJobsTable {
+  attempts: Generated<number>;
+  body: string;
+  created_at: number;
+  due_at: number;
+  event_id: string;
+  event_type: string;
+  finished_at: number | null;
+  http_status: number | null;
+  job_id: Generated<number>;
+  last_error: string | null;
+  lease_until: number | null;
+  order_key: string;
+  status: string;
+}
+
 export interface ChatroomMembersTable {
   chatroom_id: string;
   user_id: string;
@@ -94,6 +110,14 @@ export interface ParkedEventsTable {
   subject: string | null;
 }
 
+export interface PostSendCallbackTable {
+  configured_at: number;
+  events: string[];
+  id: string;
+  secret: string;
+  url: string;
+}
+
 export interface ProfilesTable {
   name: string;
   user_id: string;
@@ -157,6 +181,7 @@ export interface RelayCheckpointTable {
 }
 
 export interface DB {
+  callback_jobs: CallbackJobsTable;
   chatroom_members: ChatroomMembersTable;
   devices: DevicesTable;
   event_commits: EventCommitsTable;
@@ -168,6 +193,7 @@ export interface DB {
   message_types: MessageTypesTable;
   notification_settings: NotificationSettingsTable;
   parked_events: ParkedEventsTable;
+  post_send_callback: PostSendCallbackTable;
   profiles: ProfilesTable;
   projection_checkpoints: ProjectionCheckpointsTable;
   push_attempts: PushAttemptsTable;
