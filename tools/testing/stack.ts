@@ -35,6 +35,10 @@ export interface TestStack {
   services: Map<AppName, INestApplicationContext>;
   /** A service's metrics and health listener (`metrics: true` only). */
   opsUrl(name: AppName): string;
+  /** The gateway app (its providers, e.g. the stream registry). */
+  gateway: INestApplicationContext;
+  /** Closes the gateway alone (once; `close` then skips it), as SIGTERM would. */
+  closeGateway(): Promise<void>;
   stopService(name: AppName): Promise<void>;
   startService(name: AppName): Promise<void>;
   close(): Promise<void>;
@@ -74,6 +78,8 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
   // A backlog past Node's 511, so a test's burst of thousands of connections is queued, not reset.
   await gateway.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   const url = await gateway.getUrl();
+  let gatewayClosed: Promise<void> | undefined;
+  const closeGateway = () => (gatewayClosed ??= gateway.close());
   const stopService = async (name: AppName) => {
     await services.get(name)?.close();
     services.delete(name);
@@ -88,10 +94,12 @@ export async function startStack(env: TestEnv, opts: StackOptions = {}): Promise
       if (!url) throw new Error(`${name} has no metrics listener (start the stack with metrics: true)`);
       return url;
     },
+    gateway,
+    closeGateway,
     stopService,
     startService,
     async close() {
-      await gateway.close();
+      await closeGateway();
       await Promise.all([...services.keys()].map(stopService));
     },
   };

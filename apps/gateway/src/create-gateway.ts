@@ -7,6 +7,7 @@ import { AppMetrics, JsonNestLogger } from '@im/observability';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
+import { corsOptions } from './http/cors';
 import { assertSafeRequest, badUrlError } from './http/hostile-input';
 import { observeRequests } from './http/request-observer';
 
@@ -34,7 +35,8 @@ export async function createGateway(config: GatewayConfig, opts: { clock?: Clock
   // First: every request gets its id, trace and log line, refusals included.
   observeRequests(adapter.getInstance(), metrics);
   adapter.getInstance().addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    // HEAD and the CORS preflight (OPTIONS *) are the framework's, not the API's.
+    for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push({ method, url: r.url });
   });
   // Every string that enters (body, query, path) is checked once, here, before any handler.
   adapter.getInstance().addHook('preValidation', async (req) => assertSafeRequest(req));
@@ -47,6 +49,7 @@ export async function createGateway(config: GatewayConfig, opts: { clock?: Clock
     const body = toErrorBody(error);
     void reply.status(body.status).send(errorJson(body));
   });
+  if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   registered.set(app, routes);
   return app;
 }

@@ -21,6 +21,20 @@ export const gatewaySpec = defineConfig({
   rateLimitUserBurst: envVar('RATE_LIMIT_USER_BURST', EnvTypes.positive(), 10_000),
   rateLimitServerPerSecond: envVar('RATE_LIMIT_SERVER_PER_SECOND', EnvTypes.positive(), 50_000),
   rateLimitServerBurst: envVar('RATE_LIMIT_SERVER_BURST', EnvTypes.positive(), 100_000),
+  /** Concurrent streams per user on one gateway; past it the oldest is closed with `replaced`. */
+  streamMaxPerUser: envVar('STREAM_MAX_PER_USER', EnvTypes.int(1), 10),
+  /** A stream whose unsent bytes pass this is a slow reader and is disconnected. */
+  streamMaxBufferedBytes: envVar('STREAM_MAX_BUFFERED_BYTES', EnvTypes.int(1024), 1024 * 1024),
+  /** A stream whose socket stays full this long is disconnected. */
+  streamDrainTimeoutMs: envVar('STREAM_DRAIN_TIMEOUT_MS', EnvTypes.positive(), 10_000),
+  /** How far back Last-Event-ID can resume (the delivery stream's max age). */
+  streamReplaySeconds: envVar('STREAM_REPLAY_SECONDS', EnvTypes.positive(), 24 * 3600),
+  /** A stream ticket (`POST /v1/stream/tickets`) is good for this long, once. */
+  streamTicketTtlSeconds: envVar('STREAM_TICKET_TTL_SECONDS', EnvTypes.positive(), 60),
+  /** Each presence announcement message stays under this (NATS's max_payload is 1 MB). */
+  presenceChunkBytes: envVar('PRESENCE_CHUNK_BYTES', EnvTypes.int(1024, 1024 * 1024), 256 * 1024),
+  /** Browser origins allowed by CORS (comma-separated; none by default). */
+  corsOrigins: envVar('CORS_ORIGINS', EnvTypes.list(), [] as string[]),
 });
 
 export type GatewayConfig = ConfigOf<typeof gatewaySpec> &

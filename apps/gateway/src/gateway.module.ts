@@ -32,7 +32,9 @@ import { AdminPushesController } from './routes/admin-pushes.controller';
 import { DevicesController } from './routes/devices.controller';
 import { NotificationsController } from './routes/notifications.controller';
 import { StreamController } from './stream/stream.controller';
-import { GATEWAY_CLOCK, GATEWAY_CONFIG, GATEWAY_METRICS, GATEWAY_NATS, IDEMPOTENCY_STORE, PRESENCE, RATE_LIMITER, RPC_CLIENT, SUBJECTS_TOKEN } from './tokens';
+import { StreamRegistry } from './stream/stream-registry';
+import { StreamTickets } from './stream/stream-tickets';
+import { GATEWAY_CLOCK, GATEWAY_CONFIG, GATEWAY_METRICS, GATEWAY_NATS, IDEMPOTENCY_STORE, PRESENCE, RATE_LIMITER, RPC_CLIENT, STREAM_REGISTRY, STREAM_TICKETS, SUBJECTS_TOKEN } from './tokens';
 
 /** The REST gateway owns no tables: it authenticates, validates, and forwards over NATS. */
 @Module({})
@@ -53,7 +55,10 @@ export class GatewayModule implements OnApplicationShutdown {
         { provide: SUBJECTS_TOKEN, useValue: new Subjects(config.subjectPrefix) },
         { provide: GATEWAY_METRICS, useValue: metrics },
         { provide: RPC_CLIENT, useFactory: (n: Nats, s: Subjects) => new RpcClient(n.nc, s, undefined, 'gateway', metrics.rpcObserver('client')), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
-        { provide: PRESENCE, useFactory: (n: Nats, s: Subjects) => startPresence(n, s, metrics), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
+        { provide: GATEWAY_ID, useValue: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}` },
+        { provide: PRESENCE, useFactory: (n: Nats, s: Subjects, id: string) => startPresence(n, s, id, config, metrics), inject: [GATEWAY_NATS, SUBJECTS_TOKEN, GATEWAY_ID] },
+        { provide: STREAM_REGISTRY, useFactory: (n: Nats, s: Subjects, id: string) => new StreamRegistry(n, s, id, config.streamMaxPerUser), inject: [GATEWAY_NATS, SUBJECTS_TOKEN, GATEWAY_ID] },
+        { provide: STREAM_TICKETS, useFactory: (n: Nats, s: Subjects) => new StreamTickets(n, s, config.streamTicketTtlSeconds), inject: [GATEWAY_NATS, SUBJECTS_TOKEN] },
         { provide: GATEWAY_CLOCK, useValue: clock },
         { provide: RATE_LIMITER, useValue: new RateLimiter() },
         {
@@ -82,9 +87,11 @@ export class GatewayModule implements OnApplicationShutdown {
   }
 }
 
+const GATEWAY_ID = Symbol('GATEWAY_ID');
+
 /** Each gateway replica announces the users with live streams on it, under an id of its own. */
-function startPresence(nats: Nats, subjects: Subjects, metrics: AppMetrics): PresenceReporter {
-  const reporter = new PresenceReporter(nats.nc, subjects, `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
+function startPresence(nats: Nats, subjects: Subjects, gatewayId: string, config: GatewayConfig, metrics: AppMetrics): PresenceReporter {
+  const reporter = new PresenceReporter(nats.nc, subjects, gatewayId, { chunkBytes: config.presenceChunkBytes });
   reporter.start();
   metrics.gauge('im_open_streams', 'Event streams (SSE) open on this gateway', [], (g) => g.set(reporter.openStreams));
   return reporter;

@@ -7,3 +7,5 @@ export const GATEWAY_CLOCK = Symbol('GATEWAY_CLOCK');
 export const IDEMPOTENCY_STORE = Symbol('IDEMPOTENCY_STORE');
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
 export const GATEWAY_METRICS = Symbol('GATEWAY_METRICS');
+export const STREAM_REGISTRY = Symbol('STREAM_REGISTRY');
+export const STREAM_TICKETS = Symbol('STREAM_TICKETS');

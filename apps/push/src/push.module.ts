@@ -21,6 +21,7 @@ import { PostSendWorker } from './callbacks/post-send.worker';
 import { DevicesService } from './devices/devices.service';
 import { DeliveryPublisher } from './fanout/delivery-publisher';
 import { fanoutReaction } from './fanout/fanout.reaction';
+import { resyncMarkers } from './fanout/resync-marker';
 import { migrations } from './migrations';
 import { NotificationsService } from './notifications/notifications.service';
 import { pushRpc } from './push.rpc';
@@ -40,9 +41,12 @@ export const pushDefinition: ServiceDefinition = {
 
 const DELIVERY_PUBLISHER = Symbol('DELIVERY_PUBLISHER');
 
-/** Presence is heard from the gateways before the reactions start consuming. */
-async function startPresence(nats: Nats, subjects: Subjects): Promise<PresenceBoard> {
-  const board = new PresenceBoard(nats.nc, subjects);
+/**
+ * Presence is heard from the gateways before the reactions start consuming. A user back after
+ * longer than deliveries are kept for the absent gets a resync marker first (see resync-marker.ts).
+ */
+async function startPresence(nats: Nats, subjects: Subjects, settings: PushSettings): Promise<PresenceBoard> {
+  const board = new PresenceBoard(nats.nc, subjects, Date.now, { onArrival: resyncMarkers(nats, subjects), arrivalWindowMs: settings.recentMs });
   board.start();
   await board.settled(100);
   return board;
@@ -95,14 +99,14 @@ export class PushModule implements OnApplicationShutdown {
         PostSendService,
         PostSendWorker,
         { provide: PUSH_SETTINGS, useValue: pushConfig },
-        { provide: PUSH_PRESENCE, useFactory: startPresence, inject: [NATS, SUBJECTS] },
+        { provide: PUSH_PRESENCE, useFactory: startPresence, inject: [NATS, SUBJECTS, PUSH_SETTINGS] },
         {
           provide: DELIVERY_PUBLISHER,
-          useFactory: async (nats: Nats, subjects: Subjects) => {
-            await ensureDeliveryStream(nats.jsm, subjects);
+          useFactory: async (nats: Nats, subjects: Subjects, settings: PushSettings) => {
+            await ensureDeliveryStream(nats.jsm, subjects, settings.replaySeconds);
             return new DeliveryPublisher(nats, subjects);
           },
-          inject: [NATS, SUBJECTS],
+          inject: [NATS, SUBJECTS, PUSH_SETTINGS],
         },
         { provide: PUSH_OUTBOUND, useFactory: outboundClient, inject: [PUSH_SETTINGS] },
         {

@@ -49,6 +49,8 @@ export const pushSpec = defineConfig({
   leaseMs: envVar('PUSH_LEASE_MS', EnvTypes.positive(), 60_000),
   /** Stored stream deliveries only for users online within this long. */
   recentMs: envVar('STREAM_RECENT_MS', EnvTypes.positive(), 10 * 60_000),
+  /** The delivery stream keeps this long: how far back Last-Event-ID can resume (the gateway reads it too). */
+  replaySeconds: envVar('STREAM_REPLAY_SECONDS', EnvTypes.positive(), 24 * 3600),
   /** Older messages are not pushed (a replay after a reset is not news). */
   pushMaxAgeMs: envVar('PUSH_MAX_AGE_MS', EnvTypes.positive(), 3600_000),
   /** An RC:StreamMsg not yet complete is pushed (with the text so far) this long after its first chunk. */
@@ -64,7 +66,7 @@ export const pushSpec = defineConfig({
 type PushVariables = ConfigOf<typeof pushSpec>;
 
 export type PushSettings = Omit<PushVariables, 'vapidPublicKey' | 'vapidPrivateKey' | 'vapidSubject'> & {
-  /** Older events are not delivered to streams. */
+  /** Older events are not delivered to streams (older than the replay window: a replay after a reset). */
   deliveryMaxAgeMs: number;
   vapid: VapidKeys;
 };
@@ -73,7 +75,7 @@ export function pushSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
   const { vapidPublicKey, vapidPrivateKey, vapidSubject, ...values } = readConfig(pushSpec, env, overrides as Partial<PushVariables>);
   return {
     ...values,
-    deliveryMaxAgeMs: 24 * 3600_000,
+    deliveryMaxAgeMs: values.replaySeconds * 1000,
     vapid: overrides.vapid ?? vapidKeys(vapidPublicKey, vapidPrivateKey, vapidSubject),
     ...overrides,
   };

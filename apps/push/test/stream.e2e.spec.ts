@@ -1,4 +1,9 @@
+import { PresenceBoard } from '@im/realtime';
 import { ApiClient, createTestEnv, eventually, SseClient, startStack, TestEnv, TestStack } from '@im/stack';
+import { PUSH_PRESENCE } from '../src/pushes/push.worker';
+
+/** Deliveries are kept for a user this long after their last stream closed (short here, to test past it). */
+const RECENT_MS = 1500;
 
 /**
  * The real-time stream end to end: the whole stack, two devices of one user on
@@ -12,6 +17,7 @@ describe('real-time stream e2e', () => {
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
+    process.env.STREAM_RECENT_MS = String(RECENT_MS);
     env = await createTestEnv();
     stack = await startStack(env);
     api = stack.api;
@@ -24,6 +30,7 @@ describe('real-time stream e2e', () => {
   });
 
   afterAll(async () => {
+    delete process.env.STREAM_RECENT_MS;
     open.forEach((c) => c.close());
     await stack?.close();
     await env?.dispose();
@@ -65,7 +72,9 @@ describe('real-time stream e2e', () => {
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
     }
 
-    await eventually(async () => expect(laptop.events.length).toBe(phone.events.length));
+    // Both devices have every event; bo's first stream also had the resync push sends a user new to it.
+    const news = (c: SseClient) => c.events.filter((e) => e.event !== 'resync');
+    await eventually(async () => expect(news(laptop).length).toBe(news(phone).length));
     laptop.close();
     const resumeFrom = laptop.lastId;
     const missed = [await api.sendText('ana', 3, 'gs', 'while away 1'), await api.sendText('cy', 3, 'gs', 'while away 2')];
@@ -96,5 +105,34 @@ describe('real-time stream e2e', () => {
     const later = await device('cy', 'cy-tablet', '0');
     await new Promise((r) => setTimeout(r, 500));
     expect(later.events.some((e) => e.data.data?.messageUId === typing.body.messageUId)).toBe(false);
+  });
+
+  it('tells a device back after deliveries stopped being kept for it to resync, then goes on live', async () => {
+    const board = stack.services.get('push')!.get<PresenceBoard>(PUSH_PRESENCE);
+    const observer = await device('cy', 'cy-observer');
+    const first = await device('ana', 'ana-phone');
+    // New to push: nothing was kept for her before, so the stream says so first.
+    await first.waitFor(1);
+    expect(first.events[0]).toMatchObject({ event: 'resync', data: { reason: 'not_kept' } });
+    const m1 = await api.sendText('bo', 3, 'gs', 'for ana');
+    await eventually(async () => expect(first.events.map((e) => e.data.data?.messageUId)).toContain(m1.body.messageUId));
+    const resumeFrom = first.lastId;
+    first.close();
+    await eventually(async () => expect(board.recentlyOnline('ana', RECENT_MS)).toBe(false));
+    const missed = await api.sendText('bo', 3, 'gs', 'while ana is long gone');
+    // Fanned out (to everyone around) once another member's stream has it.
+    await eventually(async () => expect(observer.events.map((e) => e.data.data?.messageUId)).toContain(missed.body.messageUId));
+    const back = await device('ana', 'ana-phone', resumeFrom);
+    const after: string[] = [];
+    await eventually(async () => {
+      after.push((await api.sendText('bo', 3, 'gs', 'ana is back')).body.messageUId);
+      await back.waitFor(2, 500);
+    });
+    expect(back.events[0]).toMatchObject({ event: 'resync', data: { reason: 'not_kept' } });
+    expect(Number(back.events[0].id)).toBeGreaterThan(Number(resumeFrom));
+    const uids = back.events.filter((e) => e.event === 'message.sent').map((e) => e.data.data.messageUId);
+    expect(uids.length).toBeGreaterThan(0);
+    expect(after).toEqual(expect.arrayContaining(uids));
+    expect(uids).not.toContain(missed.body.messageUId);
   });
 });

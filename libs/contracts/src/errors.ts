@@ -52,6 +52,8 @@ export const Errors = {
   unstorable: (message: string) => new AppError('VALIDATION_FAILED', 400, message, [{ path: '(unknown)', message }]),
   /** Input past a limit of the database (a value too long for its column, an index row too big). */
   tooLargeToStore: (message: string) => new AppError('CONTENT_TOO_LARGE', 413, message),
+  /** A stream ticket that was used (`TICKET_USED`), is past its 60 s (`TICKET_EXPIRED`), or never was (`TICKET_INVALID`). */
+  ticket: (code: 'TICKET_USED' | 'TICKET_EXPIRED' | 'TICKET_INVALID', message: string) => new AppError(code, 401, message),
   unprocessable: (code: string, message: string, details?: unknown) => new AppError(code, 422, message, details),
   unavailable: (message: string) => new AppError('SERVICE_UNAVAILABLE', 503, message),
   /**

@@ -67,6 +67,20 @@ export class Subjects {
     return `${this.prefix}.live.${userToken(userId)}`;
   }
 
+  /** A gateway tells the others a user's device opened a stream there (the older one is replaced). */
+  streamControl(userId: string): string {
+    return `${this.prefix}.streamctl.${userToken(userId)}`;
+  }
+
+  /** One-time stream tickets, by the ticket's hash (see the gateway's stream-tickets.ts). */
+  streamTicket(hash: string): string {
+    return `${this.prefix}.streamticket.${hash}`;
+  }
+
+  streamTicketStream(): string {
+    return `${this.prefix}_stream_tickets`.toUpperCase().replace(/-/g, '_');
+  }
+
   /** Gateways announce which users have live streams (see libs/realtime presence). */
   presence(): string {
     return `${this.prefix}.presence`;

@@ -10,6 +10,8 @@ export class SseClient {
   readonly events: SseEvent[] = [];
   /** Comment lines seen (the greeting and heartbeats). */
   comments = 0;
+  /** The server ended the stream (not our own close). */
+  ended = false;
   private readonly controller = new AbortController();
   private waiters: Array<() => void> = [];
   done?: Promise<void>;
@@ -51,12 +53,28 @@ export class SseClient {
     return this.events;
   }
 
+  /** Waits until the server ended the stream. */
+  async waitForEnd(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      if (Date.now() > deadline) throw new Error(`the stream did not end within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+
   private async read(reader: ReadableStreamDefaultReader<Uint8Array>, opened: () => void): Promise<void> {
     const decoder = new TextDecoder();
     let buffer = '';
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) {
+        this.ended = true;
+        this.waiters.splice(0).forEach((w) => w());
+        return;
+      }
       buffer += decoder.decode(value, { stream: true });
       let cut: number;
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
