@@ -7,6 +7,7 @@ import { AppMetrics, JsonNestLogger } from '@im/observability';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
+import { closeIdleSocketsOnClose } from './http/close-idle-sockets';
 import { corsOptions } from './http/cors';
 import { assertSafeRequest, badUrlError } from './http/hostile-input';
 import { observeRequests } from './http/request-observer';
@@ -49,6 +50,7 @@ export async function createGateway(config: GatewayConfig, opts: { clock?: Clock
     const body = toErrorBody(error);
     void reply.status(body.status).send(errorJson(body));
   });
+  closeIdleSocketsOnClose(adapter.getInstance());
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   registered.set(app, routes);
   return app;

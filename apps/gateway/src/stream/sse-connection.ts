@@ -84,7 +84,11 @@ export class SseConnection {
     clearTimeout(this.drainTimer);
     this.stopConsumer?.();
     this.unsubscribeLive?.();
-    if (!this.res.writableEnded) this.res.end();
+    // A stream's connection is never reused: once what is written has gone out, let go of the
+    // socket too, or an idle keep-alive socket a client never closes holds up the server's close.
+    const socket = this.res.socket;
+    if (!this.res.writableEnded) this.res.end(() => socket?.destroy());
+    else socket?.destroy();
     this.o.onClose();
   }
 
