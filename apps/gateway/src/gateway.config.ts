@@ -32,7 +32,7 @@ export const gatewaySpec = defineConfig({
   /** A stream ticket (`POST /v1/stream/tickets`) is good for this long, once. */
   streamTicketTtlSeconds: envVar('STREAM_TICKET_TTL_SECONDS', EnvTypes.positive(), 60),
   /** Each presence announcement message stays under this (NATS's max_payload is 1 MB). */
-  presenceChunkBytes: envVar('PRESENCE_CHUNK_BYTES', EnvTypes.int(1024, 1024 * 1024), 256 * 1024),
+  presenceChunkBytes: envVar('PRESENCE_CHUNK_BYTES', EnvTypes.int(512, 1024 * 1024), 256 * 1024),
   /** Browser origins allowed by CORS (comma-separated; none by default). */
   corsOrigins: envVar('CORS_ORIGINS', EnvTypes.list(), [] as string[]),
 });

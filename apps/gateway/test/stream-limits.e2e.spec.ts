@@ -7,7 +7,7 @@ import { createTestEnv, eventually, SseClient, startStack, TEST_API_KEY, TestEnv
 import { STREAM_REGISTRY } from '../src/tokens';
 import { StreamRegistry } from '../src/stream/stream-registry';
 
-const CHUNK_BYTES = 400;
+const CHUNK_BYTES = 600;
 const MAX_BUFFERED = 64 * 1024;
 
 /**
