@@ -411,10 +411,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-Sent Events for one device (deviceId); resume with Last-Event-ID. A private or system event names the conversation as you see it (targetId: the other side) */
+        /** Server-Sent Events for one device (deviceId): a user token, or a one-time ticket (?ticket=); resume with Last-Event-ID (or ?lastEventId= for a new EventSource). A private or system event names the conversation as you see it (targetId: the other side). Besides the domain event types: resync ({ reason: malformed | unknown | too_old | not_kept }: refetch conversations and history, live events follow), replaced ({ reason: device | limit }) and shutdown, after which the server closes the stream */
         get: operations["openStream"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stream/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A one-time ticket for GET /v1/stream?ticket= (60 s, single use, bound to the user and the optional deviceId), for EventSource, which cannot send an Authorization header */
+        post: operations["issueStreamTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4802,9 +4819,10 @@ export interface operations {
     };
     openStream: {
         parameters: {
-            query: {
-                deviceId: string;
-                lastEventId?: number;
+            query?: {
+                deviceId?: string;
+                lastEventId?: string;
+                ticket?: string;
             };
             header?: {
                 /** @description With the server key: the user the call acts as */
@@ -4838,7 +4856,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            /**
+             * @description `UNAUTHORIZED`: no, or an invalid or expired, credential
+             *
+             *     `TICKET_USED`: the stream ticket was already used (a ticket opens one stream)
+             *
+             *     `TICKET_EXPIRED`: the stream ticket is past its 60 seconds
+             *
+             *     `TICKET_INVALID`: not a stream ticket this deployment issued
+             */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4847,7 +4873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "UNAUTHORIZED";
+                            code: "UNAUTHORIZED" | "TICKET_USED" | "TICKET_EXPIRED" | "TICKET_INVALID";
                         };
                     };
                 };
@@ -4864,6 +4890,162 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    issueStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    deviceId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description opaque, 43 characters; pass it as GET /v1/stream?ticket= */
+                        ticket: string;
+                        /** @description ISO 8601; the ticket is refused after this, and once used */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message }
+             *
+             *     `INVALID_JSON`: the body is not JSON
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `CONTENT_TOO_LARGE`: the body or a field of it is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONTENT_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
                         };
                     };
                 };
