@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '@im/contracts';
 import { ensureDeliveryStream } from '@im/realtime';
-import { createTestEnv, SseClient, startStack, TestEnv, TestStack } from '@im/testing';
+import { createTestEnv, SseClient, startStack, TestEnv, TestStack } from '@im/stack';
 
 const ORIGIN = 'http://app.example.test:8080';
 

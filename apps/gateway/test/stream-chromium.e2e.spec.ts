@@ -1,7 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Browser, chromium, Page } from 'playwright-core';
-import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/testing';
+import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 
 /** Debian's package (`apt-get install chromium`, as `.ci/run` does). Missing, this test fails: it is not skipped. */
 const CHROMIUM = '/usr/bin/chromium';
