@@ -24,6 +24,7 @@ import { AcceptedSend, writeSends } from '../messages/send-batch';
 import { assertUsersExist } from '../users/users.service';
 import { isChatroomMember } from './chatroom-members';
 import { attributeNotice, ChatroomCommand, ChatroomState, decide, evolve } from './chatroom.decider';
+import type { DB as MessagingDB } from '../db.generated';
 
 type Changed = EventData<'chatroom.attribute.changed'>;
 
@@ -38,7 +39,7 @@ const NOTICE = 'RC:chrmKVNotiMsg';
 @Injectable()
 export class ChatroomsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly types: MessageTypesService,
     private readonly conversations: ConversationsQueries,
@@ -103,7 +104,7 @@ export class ChatroomsService {
     await this.get({ actor, chatroomId });
     const rows = await this.db.selectFrom('chatroom_attributes').selectAll().where('chatroom_id', '=', chatroomId).orderBy('key').execute();
     const attributes: Record<string, ChatroomAttributeView> = {};
-    for (const r of rows) attributes[r.key] = { value: r.value, userId: r.user_id, updatedAt: Number(r.updated_at) };
+    for (const r of rows) attributes[r.key] = { value: r.value, userId: r.user_id, updatedAt: r.updated_at };
     return { attributes };
   }
 
@@ -124,7 +125,7 @@ export class ChatroomsService {
       for (const e of events) await writeRow(trx, e, now);
       if (events.length > 0) await appendToStream(trx, `chatroom-${chatroomId}`, 'any', events, now);
       const head = await trx.selectFrom('conversation_heads').select('last_seq').where('conversation_id', '=', convId).executeTakeFirst();
-      return { state: events.reduce(evolve, state), lastSeq: Number(head?.last_seq ?? 0) };
+      return { state: events.reduce(evolve, state), lastSeq: head?.last_seq ?? 0 };
     });
   }
 }
@@ -133,17 +134,17 @@ function assertServer(isServer: boolean): void {
   if (!isServer) throw Errors.forbidden('chatrooms are created and deleted with the server key');
 }
 
-async function loadState(trx: Transaction<any>, chatroomId: string, userId: string | null): Promise<ChatroomState> {
+async function loadState(trx: Transaction<MessagingDB>, chatroomId: string, userId: string | null): Promise<ChatroomState> {
   const room = await trx.selectFrom('chatrooms').select('name').where('chatroom_id', '=', chatroomId).executeTakeFirst();
   if (!room) return { name: null, member: false, attributes: new Map() };
   const member = userId ? await isChatroomMember(trx, chatroomId, userId) : false;
   const rows = await trx.selectFrom('chatroom_attributes').selectAll().where('chatroom_id', '=', chatroomId).execute();
-  const attributes = new Map(rows.map((r) => [r.key as string, { value: r.value, userId: r.user_id, updatedAt: Number(r.updated_at), autoDelete: r.auto_delete }]));
+  const attributes = new Map(rows.map((r) => [r.key, { value: r.value, userId: r.user_id, updatedAt: r.updated_at, autoDelete: r.auto_delete }]));
   return { name: room.name, member, attributes };
 }
 
 /** The rows follow from the events: one statement each. */
-async function writeRow(trx: Transaction<any>, event: NewEvent, now: Date): Promise<void> {
+async function writeRow(trx: Transaction<MessagingDB>, event: NewEvent, now: Date): Promise<void> {
   switch (event.type) {
     case 'chatroom.upserted': {
       const { chatroomId, name } = event.data;
@@ -184,7 +185,7 @@ async function writeRow(trx: Transaction<any>, event: NewEvent, now: Date): Prom
   }
 }
 
-async function bumpMembers(trx: Transaction<any>, chatroomId: string, by: number): Promise<void> {
+async function bumpMembers(trx: Transaction<MessagingDB>, chatroomId: string, by: number): Promise<void> {
   await trx
     .updateTable('chatrooms')
     .set((eb) => ({ member_count: eb('member_count', '+', by) }))

@@ -4,6 +4,7 @@ import { Kysely, sql } from 'kysely';
 import { onMessagesSent } from './message-batch';
 import { onMessageRecalled, onMessageSent, onStreamAppended } from './message-events';
 import { applyPendingReads, lockConversation, onConversationRead } from './read-events';
+import type { DB } from '../db.generated';
 
 type Members = EventData<'group.members.added'>;
 
@@ -21,7 +22,7 @@ export const conversationsProjection: Projection = {
   applyBatch: runsOf('message.sent', onMessagesSent, apply),
 };
 
-async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
   switch (event.type) {
     case 'message.sent':
       return onMessageSent(trx, event.data as EventData<'message.sent'>);
@@ -41,7 +42,7 @@ async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
 }
 
 /** A new member starts read up to now: what was said before joining is not unread. */
-async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
+async function onMembersAdded(trx: Kysely<DB>, e: Members): Promise<void> {
   const convId = `${ConversationType.GROUP}:${e.groupId}`;
   await lockConversation(trx, convId, ConversationType.GROUP);
   await sql`
@@ -53,7 +54,7 @@ async function onMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
   await applyPendingReads(trx, convId, e.userIds);
 }
 
-async function onMembersRemoved(trx: Kysely<any>, e: Members): Promise<void> {
+async function onMembersRemoved(trx: Kysely<DB>, e: Members): Promise<void> {
   await trx.deleteFrom('pending_reads').where('conversation_id', '=', `${ConversationType.GROUP}:${e.groupId}`).where('user_id', 'in', e.userIds).execute();
   await trx
     .deleteFrom('conversation_members')

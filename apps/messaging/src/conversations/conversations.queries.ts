@@ -7,6 +7,7 @@ import { isChatroomMember } from '../chatrooms/chatroom-members';
 import { isGroupMember } from '../groups/groups.service';
 import { actingUser, assertSupportedConversation } from '../messages/message.rules';
 import { decodeListCursor, encodeListCursor, pageOf } from './conversation-pages';
+import type { DB as MessagingDB } from '../db.generated';
 
 /**
  * A member's unread count in one conversation (`cm` joined to its `c`): counted messages after
@@ -31,7 +32,7 @@ const ACTIVITY = sql`greatest(c.last_time, cm.last_directed_time)`;
  */
 @Injectable()
 export class ConversationsQueries {
-  constructor(@Inject(DB) private readonly db: Kysely<any>) {}
+  constructor(@Inject(DB) private readonly db: Kysely<MessagingDB>) {}
 
   async list({ actor, query }: RpcParsed<'messaging', 'conversations.list'>): Promise<ConversationPage> {
     const userId = actingUser(actor);
@@ -98,7 +99,7 @@ export class ConversationsQueries {
     const deadline = Date.now() + CATCH_UP_MS;
     while (Date.now() < deadline) {
       const c = await this.db.selectFrom('conversations').select('last_seq').where('conversation_id', '=', conversationId).executeTakeFirst();
-      if (c && Number(c.last_seq) >= seq) return;
+      if (c && c.last_seq >= seq) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -122,18 +123,18 @@ export class ConversationsQueries {
     const views = rows.map(
       (r): MessageView => ({
         messageUId: r.message_uid,
-        seq: Number(r.seq),
+        seq: r.seq,
         conversationType: r.conversation_type,
         targetId: req.targetId,
         senderId: r.sender_id,
         objectName: r.object_name,
-        content: r.content,
-        sentTime: Number(r.sent_time),
+        content: r.content as MessageView['content'], // jsonb: written from the event's content
+        sentTime: r.sent_time,
         needReadReceipt: r.need_read_receipt,
         canIncludeExpansion: r.can_include_expansion,
         ...(r.directed_user_ids ? { directedUserIds: r.directed_user_ids } : {}),
         ...(r.recalled ? { recalled: true } : {}),
-        ...(r.can_include_expansion && !r.recalled ? { expansion: r.expansion ?? {} } : {}),
+        ...(r.can_include_expansion && !r.recalled ? { expansion: (r.expansion ?? {}) as MessageView['expansion'] } : {}),
       }),
     );
     const { items, more } = pageOf(views, req.query.limit);

@@ -1,6 +1,7 @@
 import { ConversationType, EventData } from '@im/contracts';
 import { Kysely, sql } from 'kysely';
-import { messageRow, onMessageSent, storedView } from './message-events';
+import { isStored, messageRow, onMessageSent, StoredSent, storedView } from './message-events';
+import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
 
@@ -12,10 +13,10 @@ type Sent = EventData<'message.sent'>;
  * conversation the events arrive in seq order, and none of the statements reads what another
  * of them writes for the same message.
  */
-export async function onMessagesSent(trx: Kysely<any>, events: Sent[]): Promise<void> {
-  let run: Sent[] = [];
+export async function onMessagesSent(trx: Kysely<DB>, events: Sent[]): Promise<void> {
+  let run: StoredSent[] = [];
   for (const m of events) {
-    if (!m.isPersisted || m.seq === null) continue;
+    if (!isStored(m)) continue;
     if (m.directedUserIds || m.mention) {
       await applyRun(trx, run);
       run = [];
@@ -27,7 +28,7 @@ export async function onMessagesSent(trx: Kysely<any>, events: Sent[]): Promise<
   await applyRun(trx, run);
 }
 
-async function applyRun(trx: Kysely<any>, run: Sent[]): Promise<void> {
+async function applyRun(trx: Kysely<DB>, run: StoredSent[]): Promise<void> {
   if (run.length === 0) return;
   if (run.length === 1) return onMessageSent(trx, run[0]);
   await ensureDirectMembers(trx, run);
@@ -53,7 +54,7 @@ async function applyRun(trx: Kysely<any>, run: Sent[]): Promise<void> {
 }
 
 /** Private and system conversations get their member rows from their first message. */
-async function ensureDirectMembers(trx: Kysely<any>, run: Sent[]): Promise<void> {
+async function ensureDirectMembers(trx: Kysely<DB>, run: Sent[]): Promise<void> {
   const rows = new Map<string, { conversation_id: string; user_id: string; target_id: string; conversation_type: number }>();
   const add = (m: Sent, user_id: string, target_id: string) =>
     rows.set(`${m.conversationId}\u0000${user_id}`, { conversation_id: m.conversationId, user_id, target_id, conversation_type: m.conversationType });
@@ -74,7 +75,7 @@ async function ensureDirectMembers(trx: Kysely<any>, run: Sent[]): Promise<void>
  * deadlock): the last message, time and seq, and the counted total grown by the run's counted
  * messages. Returns each message's counted index: the total just after it.
  */
-async function upsertConversations(trx: Kysely<any>, run: Sent[]): Promise<number[]> {
+async function upsertConversations(trx: Kysely<DB>, run: Sent[]): Promise<number[]> {
   const byConversation = new Map<string, Sent[]>();
   for (const m of run) byConversation.set(m.conversationId, [...(byConversation.get(m.conversationId) ?? []), m]);
   const ids = [...byConversation.keys()].sort();

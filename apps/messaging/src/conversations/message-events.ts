@@ -1,7 +1,12 @@
 import { ConversationType, EventData, MessageView } from '@im/contracts';
 import { Kysely, sql } from 'kysely';
+import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
+/** A sent message that is stored: it has its seq. */
+export type StoredSent = Sent & { seq: number };
+
+export const isStored = (m: Sent): m is StoredSent => m.isPersisted && m.seq !== null;
 type Recalled = EventData<'message.recalled'>;
 type Appended = EventData<'message.stream.appended'>;
 export type StoredView = Omit<MessageView, 'targetId'>;
@@ -46,7 +51,7 @@ export function recallNotice(r: Recalled, sentTime: number): { objectName: strin
 }
 
 /** A stored message's history row; `countedIndex` is the conversation's counted total just after it. */
-export function messageRow(m: Sent, countedIndex: number) {
+export function messageRow(m: StoredSent, countedIndex: number) {
   return {
     conversation_id: m.conversationId,
     seq: m.seq,
@@ -64,8 +69,8 @@ export function messageRow(m: Sent, countedIndex: number) {
   };
 }
 
-export async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
-  if (!m.isPersisted || m.seq === null) return;
+export async function onMessageSent(trx: Kysely<DB>, m: Sent): Promise<void> {
+  if (!isStored(m)) return;
   await ensureDirectMembers(trx, m);
   // Directed messages leave the shared counter and last message alone: they are sparse rows.
   const sharedCount = m.isCounted && !m.directedUserIds ? 1 : 0;
@@ -87,7 +92,7 @@ export async function onMessageSent(trx: Kysely<any>, m: Sent): Promise<void> {
 }
 
 /** The sender's own message is not unread for the sender (unless their position is already past it). */
-async function bumpOwn(trx: Kysely<any>, conversationId: string, userId: string, seq: number): Promise<void> {
+async function bumpOwn(trx: Kysely<DB>, conversationId: string, userId: string, seq: number): Promise<void> {
   await trx
     .updateTable('conversation_members')
     .set((eb) => ({ own_after_read: eb('own_after_read', '+', 1) }))
@@ -102,7 +107,7 @@ async function bumpOwn(trx: Kysely<any>, conversationId: string, userId: string,
  * such a message is already read, so it joins the read counter. An index range, empty but for
  * that race (or a rebuild replaying both streams at once).
  */
-async function countReadAhead(trx: Kysely<any>, conversationId: string, seq: number): Promise<void> {
+async function countReadAhead(trx: Kysely<DB>, conversationId: string, seq: number): Promise<void> {
   await trx
     .updateTable('conversation_members')
     .set((eb) => ({ read_counted: eb('read_counted', '+', 1) }))
@@ -112,7 +117,7 @@ async function countReadAhead(trx: Kysely<any>, conversationId: string, seq: num
 }
 
 /** The sender and each directed user see it as their last message; recipients count it. */
-async function recordDirected(trx: Kysely<any>, m: Sent, userIds: string[]): Promise<void> {
+async function recordDirected(trx: Kysely<DB>, m: StoredSent, userIds: string[]): Promise<void> {
   await trx
     .updateTable('conversation_members')
     .set({ last_directed: JSON.stringify(storedView(m)), last_directed_seq: m.seq, last_directed_time: m.sentTime })
@@ -130,7 +135,7 @@ async function recordDirected(trx: Kysely<any>, m: Sent, userIds: string[]): Pro
 }
 
 /** Private and system conversations get their member rows from their first message. */
-async function ensureDirectMembers(trx: Kysely<any>, m: Sent): Promise<void> {
+async function ensureDirectMembers(trx: Kysely<DB>, m: Sent): Promise<void> {
   const rows =
     m.conversationType === ConversationType.PRIVATE
       ? [
@@ -148,7 +153,7 @@ async function ensureDirectMembers(trx: Kysely<any>, m: Sent): Promise<void> {
     .execute();
 }
 
-async function recordMention(trx: Kysely<any>, m: Sent): Promise<void> {
+async function recordMention(trx: Kysely<DB>, m: StoredSent): Promise<void> {
   if (!m.mention) return;
   const userIds = m.mention.type === 1 ? [null] : m.mention.userIds;
   if (userIds.length === 0) return;
@@ -162,11 +167,11 @@ async function recordMention(trx: Kysely<any>, m: Sent): Promise<void> {
  * A recall turns the message into a notice (or removes it) and takes it out of the counts of
  * whoever had not read it: one `recalled_counted` row, which every position after it subtracts.
  */
-export async function onMessageRecalled(trx: Kysely<any>, r: Recalled): Promise<void> {
+export async function onMessageRecalled(trx: Kysely<DB>, r: Recalled): Promise<void> {
   const where = { conversation_id: r.conversationId, seq: r.seq };
   const original = await trx.selectFrom('messages').select(['is_counted', 'directed_user_ids', 'sent_time']).where('conversation_id', '=', where.conversation_id).where('seq', '=', where.seq).executeTakeFirst();
   if (!original) return;
-  const notice = recallNotice(r, Number(original.sent_time));
+  const notice = recallNotice(r, original.sent_time);
   if (r.isDelete) {
     await trx.deleteFrom('messages').where('conversation_id', '=', where.conversation_id).where('seq', '=', where.seq).execute();
   } else {
@@ -187,7 +192,7 @@ export async function onMessageRecalled(trx: Kysely<any>, r: Recalled): Promise<
 }
 
 /** If the changed message is someone's last message, show them its current state. */
-async function refreshLastMessage(trx: Kysely<any>, conversationId: string, seq: number): Promise<void> {
+async function refreshLastMessage(trx: Kysely<DB>, conversationId: string, seq: number): Promise<void> {
   const viewSql = sql`jsonb_build_object('messageUId', m.message_uid, 'seq', m.seq, 'conversationType', m.conversation_type,
       'senderId', m.sender_id, 'objectName', m.object_name, 'content', m.content, 'sentTime', m.sent_time,
       'needReadReceipt', m.need_read_receipt, 'canIncludeExpansion', m.can_include_expansion)
@@ -206,7 +211,7 @@ async function refreshLastMessage(trx: Kysely<any>, conversationId: string, seq:
 }
 
 /** History shows the whole text so far; the stream's chunks arrive in order. */
-export async function onStreamAppended(trx: Kysely<any>, a: Appended): Promise<void> {
+export async function onStreamAppended(trx: Kysely<DB>, a: Appended): Promise<void> {
   await sql`
     UPDATE messages SET content = content
       || jsonb_build_object('content', coalesce(content->>'content', '') || ${a.content}::text, 'seq', ${a.seq}::int, 'complete', ${a.complete}::boolean)

@@ -1,5 +1,6 @@
 import { ConversationType, EventData } from '@im/contracts';
 import { Kysely, sql } from 'kysely';
+import type { DB } from '../db.generated';
 
 type Read = EventData<'conversation.read'>;
 
@@ -9,7 +10,7 @@ type Read = EventData<'conversation.read'>;
  * conversation's row: a message being applied for the same conversation either committed
  * before (and the counts below see it) or waits and then sees the new position.
  */
-export async function onConversationRead(trx: Kysely<any>, r: Read): Promise<void> {
+export async function onConversationRead(trx: Kysely<DB>, r: Read): Promise<void> {
   // Member row before conversation row: the order message.sent takes them in, so the two never deadlock.
   if (r.conversationType !== ConversationType.GROUP) await ensureMember(trx, r);
   await lockConversation(trx, r.conversationId, r.conversationType);
@@ -19,7 +20,7 @@ export async function onConversationRead(trx: Kysely<any>, r: Read): Promise<voi
 }
 
 /** Creates the conversation's row if need be, and holds it for this transaction. */
-export async function lockConversation(trx: Kysely<any>, conversationId: string, conversationType: number): Promise<void> {
+export async function lockConversation(trx: Kysely<DB>, conversationId: string, conversationType: number): Promise<void> {
   await sql`
     INSERT INTO conversations (conversation_id, conversation_type) VALUES (${conversationId}, ${conversationType})
     ON CONFLICT (conversation_id) DO NOTHING`.execute(trx);
@@ -27,7 +28,7 @@ export async function lockConversation(trx: Kysely<any>, conversationId: string,
 }
 
 /** A private or system reader's row, which their first message would otherwise create. */
-async function ensureMember(trx: Kysely<any>, r: Read): Promise<void> {
+async function ensureMember(trx: Kysely<DB>, r: Read): Promise<void> {
   await trx
     .insertInto('conversation_members')
     .values({ conversation_id: r.conversationId, user_id: r.userId, target_id: r.targetId, conversation_type: r.conversationType })
@@ -42,7 +43,7 @@ async function ensureMember(trx: Kysely<any>, r: Read): Promise<void> {
  * own counted messages after it (recalled ones included: the formula subtracts only others' recalls).
  * Returns whether the member has a row at all.
  */
-export async function applyRead(trx: Kysely<any>, conversationId: string, userId: string, seq: number): Promise<boolean> {
+export async function applyRead(trx: Kysely<DB>, conversationId: string, userId: string, seq: number): Promise<boolean> {
   const { rows } = await sql<{ user_id: string }>`
     WITH last AS (
       SELECT seq, counted_index FROM messages WHERE conversation_id = ${conversationId} AND seq <= ${seq} ORDER BY seq DESC LIMIT 1
@@ -70,19 +71,19 @@ export async function applyRead(trx: Kysely<any>, conversationId: string, userId
   return row !== undefined;
 }
 
-async function keepPending(trx: Kysely<any>, r: Read): Promise<void> {
+async function keepPending(trx: Kysely<DB>, r: Read): Promise<void> {
   await sql`
     INSERT INTO pending_reads AS p (conversation_id, user_id, seq) VALUES (${r.conversationId}, ${r.userId}, ${r.seq})
     ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > p.seq`.execute(trx);
 }
 
 /** Members just added: positions that arrived before their join now apply (forward only). */
-export async function applyPendingReads(trx: Kysely<any>, conversationId: string, userIds: string[]): Promise<void> {
+export async function applyPendingReads(trx: Kysely<DB>, conversationId: string, userIds: string[]): Promise<void> {
   const pending = await trx
     .deleteFrom('pending_reads')
     .where('conversation_id', '=', conversationId)
     .where('user_id', 'in', userIds)
     .returning(['user_id', 'seq'])
     .execute();
-  for (const p of pending) await applyRead(trx, conversationId, p.user_id, Number(p.seq));
+  for (const p of pending) await applyRead(trx, conversationId, p.user_id, p.seq);
 }

@@ -5,12 +5,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Transaction } from 'kysely';
 import { assertUsersExist } from '../users/users.service';
 import { membershipDiff } from './membership.rules';
+import type { DB as MessagingDB } from '../db.generated';
 
 /** Groups and their membership. Each write locks the group row, so its event stream is serial. */
 @Injectable()
 export class GroupsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -64,17 +65,17 @@ export class GroupsService {
     });
   }
 
-  private async lockGroup(trx: Transaction<any>, groupId: string): Promise<void> {
+  private async lockGroup(trx: Transaction<MessagingDB>, groupId: string): Promise<void> {
     const row = await trx.selectFrom('groups').select('group_id').where('group_id', '=', groupId).forUpdate().executeTakeFirst();
     if (!row) throw Errors.notFound('group');
   }
 
-  private async members(trx: Transaction<any>, groupId: string): Promise<string[]> {
+  private async members(trx: Transaction<MessagingDB>, groupId: string): Promise<string[]> {
     const rows = await trx.selectFrom('group_members').select('user_id').where('group_id', '=', groupId).execute();
     return rows.map((r) => r.user_id);
   }
 
-  private async addMembers(trx: Transaction<any>, groupId: string, userIds: string[], now: Date): Promise<NewEvent[]> {
+  private async addMembers(trx: Transaction<MessagingDB>, groupId: string, userIds: string[], now: Date): Promise<NewEvent[]> {
     if (userIds.length === 0) return [];
     await trx
       .insertInto('group_members')
@@ -83,7 +84,7 @@ export class GroupsService {
     return [newEvent('group.members.added', { groupId, userIds })];
   }
 
-  private async removeMembers(trx: Transaction<any>, groupId: string, userIds: string[]): Promise<NewEvent[]> {
+  private async removeMembers(trx: Transaction<MessagingDB>, groupId: string, userIds: string[]): Promise<NewEvent[]> {
     if (userIds.length === 0) return [];
     const gone = await trx
       .deleteFrom('group_members')
@@ -95,7 +96,7 @@ export class GroupsService {
   }
 }
 
-export async function isGroupMember(db: Kysely<any>, groupId: string, userId: string): Promise<boolean> {
+export async function isGroupMember(db: Kysely<MessagingDB>, groupId: string, userId: string): Promise<boolean> {
   const row = await db
     .selectFrom('group_members')
     .select('user_id')

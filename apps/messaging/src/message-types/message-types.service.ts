@@ -13,6 +13,7 @@ import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { unknownMessageType } from '../messages/message.rules';
+import type { DB as MessagingDB } from '../db.generated';
 
 type Registered = RpcReply<'messaging', 'message-types.register'>;
 
@@ -20,7 +21,7 @@ type Registered = RpcReply<'messaging', 'message-types.register'>;
 @Injectable()
 export class MessageTypesService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 

@@ -1,4 +1,5 @@
-import { sql, Transaction } from 'kysely';
+import { Selectable, sql, Transaction } from 'kysely';
+import type { DB, MessageIndexTable } from '../db.generated';
 
 /** Proof that the transaction holds the conversation's lock: the head can only move under it. */
 export interface ConversationLock {
@@ -17,7 +18,7 @@ export interface ConversationLock {
  * It refuses to be taken after a write, so a command that gets the order wrong fails loudly
  * instead of reordering the stream now and then.
  */
-export async function lockConversation(trx: Transaction<any>, conversationId: string): Promise<ConversationLock> {
+export async function lockConversation(trx: Transaction<DB>, conversationId: string): Promise<ConversationLock> {
   await lockConversations(trx, [conversationId]);
   return { conversationId };
 }
@@ -28,7 +29,7 @@ export async function lockConversation(trx: Transaction<any>, conversationId: st
  * keys themselves, not of the ids: two ids may hash alike, and only an order of keys is one
  * that every writer agrees on.
  */
-export async function lockConversations(trx: Transaction<any>, conversationIds: string[]): Promise<void> {
+export async function lockConversations(trx: Transaction<DB>, conversationIds: string[]): Promise<void> {
   const { rows } = await sql<{ wrote_before: boolean }>`
     SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote_before,
            (SELECT count(pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), k))
@@ -43,7 +44,7 @@ export async function lockConversations(trx: Transaction<any>, conversationIds: 
  * its head row, under the conversation lock.
  */
 export async function advanceConversationHead(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   { conversationId }: ConversationLock,
   stored: boolean,
 ): Promise<{ version: number; lastSeq: number }> {
@@ -57,33 +58,19 @@ export async function advanceConversationHead(
 }
 
 /** The write side's record of a stored message. */
-export interface IndexedMessage {
-  message_uid: string;
-  conversation_id: string;
-  conversation_type: number;
-  target_id: string;
-  sender_id: string;
-  seq: number;
-  object_name: string;
-  sent_time: number;
-  directed_user_ids: string[] | null;
-  recalled_at: number | null;
-  stream_seq: number | null;
-  stream_bytes: number | null;
-  stream_complete: boolean | null;
-}
+export type IndexedMessage = Selectable<MessageIndexTable>;
 
 /**
  * Locks a stored message for a change that appends to its conversation: the conversation
  * first (its id never changes, so it is read without a lock), then the message row.
  */
 export async function lockMessageForChange(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   messageUId: string,
 ): Promise<{ lock: ConversationLock; message: IndexedMessage } | undefined> {
   const row = await trx.selectFrom('message_index').select('conversation_id').where('message_uid', '=', messageUId).executeTakeFirst();
   if (!row) return undefined;
-  const lock = await lockConversation(trx, row.conversation_id as string);
+  const lock = await lockConversation(trx, row.conversation_id);
   const message = await trx.selectFrom('message_index').selectAll().where('message_uid', '=', messageUId).forUpdate().executeTakeFirst();
-  return message ? { lock, message: message as IndexedMessage } : undefined;
+  return message ? { lock, message } : undefined;
 }

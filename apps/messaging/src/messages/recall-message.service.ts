@@ -6,6 +6,7 @@ import { Kysely } from 'kysely';
 import { MESSAGING_SETTINGS, MessagingSettings } from '../messaging.settings';
 import { advanceConversationHead, lockMessageForChange } from './conversation-head';
 import { assertMayRecall } from './message.rules';
+import type { DB as MessagingDB } from '../db.generated';
 
 /**
  * Recall: the sender within the window, or the app backend (`isAdmin`) at any time. The message
@@ -14,7 +15,7 @@ import { assertMayRecall } from './message.rules';
 @Injectable()
 export class RecallMessageService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(MESSAGING_SETTINGS) private readonly settings: MessagingSettings,
   ) {}
@@ -28,8 +29,8 @@ export class RecallMessageService {
       const { lock, message: m } = locked;
       const isAdmin = Boolean(actor.isServer && body.isAdmin);
       if (!isAdmin && actor.userId !== m.sender_id) throw Errors.notFound('message');
-      if (m.recalled_at !== null) throw Errors.conflict('ALREADY_RECALLED', 'the message was already recalled', { recallTime: Number(m.recalled_at) });
-      assertMayRecall(actor, body.isAdmin, { senderId: m.sender_id, sentTime: Number(m.sent_time) }, now.getTime(), this.settings.recallWindowMs);
+      if (m.recalled_at !== null) throw Errors.conflict('ALREADY_RECALLED', 'the message was already recalled', { recallTime: m.recalled_at });
+      assertMayRecall(actor, body.isAdmin, { senderId: m.sender_id, sentTime: m.sent_time }, now.getTime(), this.settings.recallWindowMs);
       await trx.updateTable('message_index').set({ recalled_at: now.getTime() }).where('message_uid', '=', messageUId).execute();
       const head = await advanceConversationHead(trx, lock, false);
       const data: EventData<'message.recalled'> = {
@@ -38,7 +39,7 @@ export class RecallMessageService {
         conversationType: m.conversation_type as EventData<'message.recalled'>['conversationType'],
         targetId: m.target_id,
         senderId: m.sender_id,
-        seq: Number(m.seq),
+        seq: m.seq,
         objectName: m.object_name,
         operatorId: actor.userId,
         isAdmin,

@@ -4,6 +4,7 @@ import { sql, Transaction } from 'kysely';
 import { lockConversations } from './conversation-head';
 import { newMessageUId } from './message-uid';
 import { Mention, StreamState } from './message.rules';
+import type { DB } from '../db.generated';
 
 type SendBody = RpcParsed<'messaging', 'messages.send'>['body'];
 
@@ -58,7 +59,7 @@ export function messageSentEvent(s: AcceptedSend, seq: number | null, now: Date)
  * by as many versions and seqs as the batch takes, the stored messages' index rows, the events.
  * Within a conversation the sends keep the order they were submitted in.
  */
-export async function writeSends(trx: Transaction<any>, sends: AcceptedSend[], now: Date): Promise<SendMessageResult[]> {
+export async function writeSends(trx: Transaction<DB>, sends: AcceptedSend[], now: Date): Promise<SendMessageResult[]> {
   const steps = new Map<string, { versions: number; seqs: number }>();
   for (const s of sends) {
     const step = steps.get(s.conversationId) ?? { versions: 0, seqs: 0 };
@@ -75,8 +76,8 @@ export async function writeSends(trx: Transaction<any>, sends: AcceptedSend[], n
     const seq = s.type.isPersisted ? ++head.seq : null;
     return { send: s, version: head.version, data: messageSentEvent(s, seq, now) };
   });
-  const stored = events.filter((e) => e.data.seq !== null);
-  if (stored.length > 0) await trx.insertInto('message_index').values(stored.map((e) => indexRow(e.data, e.send.stream))).execute();
+  const indexRows = events.flatMap(({ data, send }) => (data.seq === null ? [] : [indexRow({ ...data, seq: data.seq }, send.stream)]));
+  if (indexRows.length > 0) await trx.insertInto('message_index').values(indexRows).execute();
   await appendToStreams(
     trx,
     events.map((e) => ({ streamId: `conversation-${e.data.conversationId}`, version: e.version, event: newEvent('message.sent', e.data), traceparent: e.send.traceparent })),
@@ -87,7 +88,7 @@ export async function writeSends(trx: Transaction<any>, sends: AcceptedSend[], n
 
 /** Advances each head by its step; returns each head as it was before (the batch's base). */
 async function advanceHeads(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   steps: Map<string, { versions: number; seqs: number }>,
 ): Promise<Map<string, { version: number; seq: number }>> {
   const ids = [...steps.keys()];
@@ -106,7 +107,7 @@ async function advanceHeads(
 }
 
 /** The write side's record of a stored message: what recall and streaming check and lock. */
-export function indexRow(m: EventData<'message.sent'>, stream: StreamState | null) {
+export function indexRow(m: EventData<'message.sent'> & { seq: number }, stream: StreamState | null) {
   return {
     message_uid: m.messageUId,
     conversation_id: m.conversationId,

@@ -31,6 +31,7 @@ import {
   streamStart,
   validateContent,
 } from './message.rules';
+import type { DB as MessagingDB } from '../db.generated';
 
 type SendRequest = RpcParsed<'messaging', 'messages.send'>;
 
@@ -43,7 +44,7 @@ type SendRequest = RpcParsed<'messaging', 'messages.send'>;
 @Injectable()
 export class SendMessageService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly types: MessageTypesService,
     private readonly beforeSend: BeforeSendGate,

@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { advanceConversationHead, lockMessageForChange } from './conversation-head';
 import { actingUser, nextStreamState, STREAM_OBJECT_NAME } from './message.rules';
+import type { DB as MessagingDB } from '../db.generated';
 
 /**
  * Appends a chunk to a streaming message. The message row is locked, so of two clients racing
@@ -13,7 +14,7 @@ import { actingUser, nextStreamState, STREAM_OBJECT_NAME } from './message.rules
 @Injectable()
 export class StreamMessageService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -39,7 +40,7 @@ export class StreamMessageService {
         conversationType: m.conversation_type as EventData<'message.stream.appended'>['conversationType'],
         targetId: m.target_id,
         senderId,
-        messageSeq: Number(m.seq),
+        messageSeq: m.seq,
         seq: state.seq,
         content: body.content,
         complete: state.complete,

@@ -1,5 +1,6 @@
 import { Kysely } from 'kysely';
 import { missingUsers } from './users.service';
+import type { DB } from '../db.generated';
 
 /**
  * Which users exist, remembered: a user is never deleted, so once seen they exist for good and
@@ -10,7 +11,7 @@ export class ExistingUsers {
   private known = new Set<string>();
 
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly db: Kysely<DB>,
     private readonly capacity = 200_000,
   ) {}
 

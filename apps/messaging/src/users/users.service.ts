@@ -3,13 +3,14 @@ import { appendToStream, appendToStreams } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
+import type { DB as MessagingDB } from '../db.generated';
 
 type Profile = RpcReply<'messaging', 'users.get'>;
 
 @Injectable()
 export class UsersService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -76,14 +77,14 @@ export class UsersService {
 }
 
 /** The ids among `userIds` that have no profile. */
-export async function missingUsers(db: Kysely<any>, userIds: string[]): Promise<string[]> {
+export async function missingUsers(db: Kysely<MessagingDB>, userIds: string[]): Promise<string[]> {
   if (userIds.length === 0) return [];
   const rows = await db.selectFrom('users').select('user_id').where('user_id', 'in', userIds).execute();
   const found = new Set(rows.map((r) => r.user_id));
   return userIds.filter((id) => !found.has(id));
 }
 
-export async function assertUsersExist(db: Kysely<any>, userIds: string[]): Promise<void> {
+export async function assertUsersExist(db: Kysely<MessagingDB>, userIds: string[]): Promise<void> {
   const missing = await missingUsers(db, userIds);
   if (missing.length > 0) throw new AppError('NOT_FOUND', 404, 'user not found or no access', { userIds: missing });
 }
