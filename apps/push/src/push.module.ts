@@ -53,8 +53,8 @@ async function startPresence(nats: Nats, subjects: Subjects, settings: PushSetti
 }
 
 /**
- * One consumer per stream for all of push: the view, then the planner and the fan-out reading
- * it, in one transaction per batch. It takes the view's place (same name and checkpoint), so
+ * One consumer per stream for all of push: the view, then the push planner and the fan-out
+ * reading it, then the post-send callback planner, in one transaction per batch. It takes the view's place (same name and checkpoint), so
  * `npm run rebuild -- push push_view` still rebuilds the view alone; the reactions skip what a
  * rebuild replays (both drop events older than their max age).
  */
@@ -65,8 +65,9 @@ function pushConsumer(publisher: DeliveryPublisher, presence: PresenceBoard, sub
       pushViewProjection,
       pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
       fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
+      // Reads every stream too: in the same consumer, not one more delivery and commit per batch.
+      postSendPlanner(now),
     ]),
-    postSendPlanner(now),
   ];
 }
 
