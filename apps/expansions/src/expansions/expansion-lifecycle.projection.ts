@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { leftOut } from './expansion.decider';
 import { changeExpansion } from './expansion.store';
+import type { DB } from '../db.generated';
 
 const logger = new Logger('expansion-lifecycle');
 
@@ -18,8 +19,8 @@ export const expansionLifecycleProjection: Projection = {
   sources: ['messaging'],
   tables: [],
   async apply(trx, event) {
-    if (event.type === 'message.sent') return onSent(trx as Transaction<any>, event.data as EventData<'message.sent'>);
-    if (event.type === 'message.recalled') return onRecalled(trx as Transaction<any>, event.data as EventData<'message.recalled'>);
+    if (event.type === 'message.sent') return onSent(trx as Transaction<DB>, event.data as EventData<'message.sent'>);
+    if (event.type === 'message.recalled') return onRecalled(trx as Transaction<DB>, event.data as EventData<'message.recalled'>);
   },
 };
 
@@ -33,7 +34,7 @@ function refOf(m: EventData<'message.sent'> | EventData<'message.recalled'>) {
   };
 }
 
-async function onSent(trx: Transaction<any>, m: EventData<'message.sent'>): Promise<void> {
+async function onSent(trx: Transaction<DB>, m: EventData<'message.sent'>): Promise<void> {
   if (!m.expansion || !m.canIncludeExpansion || m.seq === null) return;
   const message = { messageUId: m.messageUId, ref: refOf(m) };
   // Keys already written (a claim or a member's PATCH can overtake this reaction) keep their newer
@@ -44,7 +45,7 @@ async function onSent(trx: Transaction<any>, m: EventData<'message.sent'>): Prom
   if (missing.length > 0) logger.warn(`${m.messageUId}: no room for initial expansion keys ${missing.join(', ')}; left out`);
 }
 
-async function onRecalled(trx: Transaction<any>, r: EventData<'message.recalled'>): Promise<void> {
+async function onRecalled(trx: Transaction<DB>, r: EventData<'message.recalled'>): Promise<void> {
   await changeExpansion(
     trx,
     { type: 'recall', message: { messageUId: r.messageUId, ref: refOf(r) }, operatorId: r.operatorId },

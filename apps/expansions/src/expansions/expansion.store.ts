@@ -1,6 +1,7 @@
 import { appendToStream } from '@im/eventstore';
 import { Kysely, sql, Transaction } from 'kysely';
 import { decide, evolve, ExpansionCommand, ExpansionEvent, ExpansionState, KeyState } from './expansion.decider';
+import type { DB } from '../db.generated';
 
 /**
  * The one way an expansion changes: lock the message's head row, load its keys, let the decider
@@ -8,7 +9,7 @@ import { decide, evolve, ExpansionCommand, ExpansionEvent, ExpansionState, KeySt
  * caller's transaction. Returns the state after the change.
  */
 export async function changeExpansion(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   command: ExpansionCommand,
   now: number,
   reservedKeys: readonly string[] = [],
@@ -18,17 +19,17 @@ export async function changeExpansion(
 }
 
 /** Creates the head or takes its row lock, in one statement, then reads the keys. */
-async function loadState(trx: Transaction<any>, messageUId: string, reservedKeys: readonly string[]): Promise<ExpansionState> {
+async function loadState(trx: Transaction<DB>, messageUId: string, reservedKeys: readonly string[]): Promise<ExpansionState> {
   const { rows } = await sql<{ version: number }>`
     INSERT INTO expansion_heads (message_uid, version, key_count) VALUES (${messageUId}, 0, 0)
     ON CONFLICT (message_uid) DO UPDATE SET version = expansion_heads.version
     RETURNING version`.execute(trx);
-  return { keys: await readKeys(trx, messageUId), version: Number(rows[0].version), reservedKeys };
+  return { keys: await readKeys(trx, messageUId), version: rows[0].version, reservedKeys };
 }
 
 /** Appends the events and writes the head and the keys they leave: the only writer of both. */
 async function writeEvents(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   uid: string,
   before: ExpansionState,
   events: ExpansionEvent[],
@@ -64,13 +65,13 @@ async function writeEvents(
   return after;
 }
 
-export async function readKeys(db: Kysely<any>, messageUId: string): Promise<Map<string, KeyState>> {
+export async function readKeys(db: Kysely<DB>, messageUId: string): Promise<Map<string, KeyState>> {
   const rows = await db
     .selectFrom('expansion_keys')
     .select(['key', 'value', 'version', 'updated_at'])
     .where('message_uid', '=', messageUId)
     .execute();
-  return new Map(rows.map((r) => [r.key, { value: r.value, version: r.version, ts: Number(r.updated_at) }]));
+  return new Map(rows.map((r) => [r.key, { value: r.value, version: r.version, ts: r.updated_at }]));
 }
 
 export function toView(keys: Map<string, KeyState>): Record<string, { v: string; version: number; ts: number }> {

@@ -5,12 +5,13 @@ import { Kysely } from 'kysely';
 import { assertCanSee, ConversationRef } from '../messaging-view/access';
 import { changeExpansion, readKeys, toView } from './expansion.store';
 import { packetKeysOf } from '../red-packets/red-packet-keys';
+import type { DB as ExpansionsDB } from '../db.generated';
 
 /** PATCH and GET of a message's expansion, for members of its conversation or the server key. */
 @Injectable()
 export class ExpansionsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ExpansionsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 

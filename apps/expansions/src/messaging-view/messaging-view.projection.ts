@@ -2,6 +2,7 @@ import { EventData, EventEnvelope } from '@im/contracts';
 import { Projection, runsOf } from '@im/eventstore';
 import { applyDirectoryEvent } from '@im/service-kit';
 import { Kysely } from 'kysely';
+import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
 
@@ -17,7 +18,7 @@ export const messagingViewProjection: Projection = {
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
 };
 
-async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
+async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
   if (await applyDirectoryEvent(trx, event)) return;
   switch (event.type) {
     case 'message.sent':
@@ -30,7 +31,7 @@ async function apply(trx: Kysely<any>, event: EventEnvelope): Promise<void> {
   }
 }
 
-async function onSent(trx: Kysely<any>, sent: Sent[]): Promise<void> {
+async function onSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
   const stored = sent.filter((m) => m.isPersisted);
   if (stored.length === 0) return;
   await trx

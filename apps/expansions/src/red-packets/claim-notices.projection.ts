@@ -3,6 +3,7 @@ import { Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
 import { DroppedNotices } from './dropped-notices';
 import { messagingRefused, RedPacketMessenger } from './red-packet-message';
+import type { DB } from '../db.generated';
 
 /**
  * The grey-bar notices of a claim, as a reaction to `redpacket.claimed`: one to the claimer
@@ -43,7 +44,7 @@ export function claimNoticesProjection(messenger: RedPacketMessenger, dropped: D
   };
 }
 
-async function namesOf(db: Kysely<any>, userIds: string[]): Promise<Map<string, string>> {
+async function namesOf(db: Kysely<DB>, userIds: string[]): Promise<Map<string, string>> {
   const rows = await db.selectFrom('profiles').select(['user_id', 'name']).where('user_id', 'in', userIds).execute();
   return new Map(rows.map((r) => [r.user_id, r.name]));
 }

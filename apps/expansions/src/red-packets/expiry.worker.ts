@@ -3,6 +3,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Kysely, sql } from 'kysely';
 import { execute } from './red-packet.store';
 import { RANDOM } from './red-packets.service';
+import type { DB as ExpansionsDB } from '../db.generated';
 
 export const EXPIRY_SCAN_MS = Symbol('EXPIRY_SCAN_MS');
 
@@ -16,7 +17,7 @@ export class RedPacketExpiryWorker implements OnApplicationBootstrap, OnApplicat
   private readonly ticker: Ticker;
 
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ExpansionsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: { options: { background?: boolean } },
     @Inject(EXPIRY_SCAN_MS) intervalMs: number,

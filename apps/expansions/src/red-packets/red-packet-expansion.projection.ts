@@ -5,6 +5,7 @@ import { leftOut } from '../expansions/expansion.decider';
 import { changeExpansion } from '../expansions/expansion.store';
 import { packetExpansion } from './red-packet.decider';
 import { packetRef, readPacket } from './red-packet.store';
+import type { DB } from '../db.generated';
 
 const logger = new Logger('packet-expansions');
 
@@ -36,7 +37,7 @@ export const packetExpansionProjection: Projection = {
       status: p.status,
     });
     const message = { messageUId: p.messageUId, ref: packetRef(p) };
-    const after = await changeExpansion(trx as Transaction<any>, { type: 'mirrorPacket', message, wanted }, Date.parse(event.time));
+    const after = await changeExpansion(trx as Transaction<DB>, { type: 'mirrorPacket', message, wanted }, Date.parse(event.time));
     const missing = leftOut(wanted, after);
     if (missing.length > 0) logger.warn(`${p.messageUId}: no room for red packet keys ${missing.join(', ')}; left out`);
   },

@@ -1,5 +1,5 @@
 import { appendToStream } from '@im/eventstore';
-import { Kysely, Transaction } from 'kysely';
+import { Kysely, Selectable, Transaction } from 'kysely';
 import { ConversationRef } from '../messaging-view/access';
 import {
   Claim,
@@ -13,6 +13,7 @@ import {
   RedPacketEvent,
   RedPacketState,
 } from './red-packet.decider';
+import type { DB, RedPacketClaimsTable, RedPacketsTable } from '../db.generated';
 
 /**
  * The one way a red packet changes: `execute` locks its row, loads the state, lets the decider
@@ -20,7 +21,7 @@ import {
  * row is the state after the events (`rowOf`), so it cannot say what the events do not.
  */
 export async function execute(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   redPacketId: string,
   command: RedPacketCommand,
   ctx: DecideContext,
@@ -38,7 +39,7 @@ export async function execute(
  * claimer's own claim, and, when one share is left, the claims tied for the biggest share so far
  * (the last claim names the best luck). Loading every claim would cost each of 10,000 claims.
  */
-export async function loadState(trx: Transaction<any>, id: string, claimer: string | null): Promise<RedPacketState> {
+export async function loadState(trx: Transaction<DB>, id: string, claimer: string | null): Promise<RedPacketState> {
   const row = await trx.selectFrom('red_packets').selectAll().where('red_packet_id', '=', id).forUpdate().executeTakeFirst();
   if (!row) return initialState();
   const packet = fromRow(row);
@@ -65,7 +66,7 @@ export async function loadState(trx: Transaction<any>, id: string, claimer: stri
  * whose key (packet, user) holds "once per user" in Postgres too.
  */
 export async function writeEvents(
-  trx: Transaction<any>,
+  trx: Transaction<DB>,
   before: RedPacketState,
   events: RedPacketEvent[],
   now: number,
@@ -123,41 +124,42 @@ export function rowOf(p: RedPacket, version: number) {
   };
 }
 
-export function fromRow(r: Record<string, any>): RedPacket {
+/** A packet from its row; mode and status are text columns held to their values by CHECK constraints. */
+export function fromRow(r: Selectable<RedPacketsTable>): RedPacket {
   return {
     id: r.red_packet_id,
     senderId: r.sender_id,
     conversationId: r.conversation_id,
     conversationType: r.conversation_type as PacketConversationType,
     targetId: r.target_id,
-    mode: r.mode,
+    mode: r.mode as RedPacket['mode'],
     currency: r.currency,
-    totalAmount: Number(r.total_amount),
+    totalAmount: r.total_amount,
     count: r.count,
-    remainingAmount: Number(r.remaining_amount),
+    remainingAmount: r.remaining_amount,
     remainingCount: r.remaining_count,
-    refundedAmount: Number(r.refunded_amount),
+    refundedAmount: r.refunded_amount,
     receiverIds: r.receiver_ids,
     greeting: r.greeting,
-    status: r.status,
-    expiresAt: Number(r.expires_at),
+    status: r.status as RedPacket['status'],
+    expiresAt: r.expires_at,
     messageUId: r.message_uid,
-    paymentId: r.payment_key === null ? null : String(r.payment_key).slice(String(r.sender_id).length + 1),
+    paymentId: r.payment_key === null ? null : r.payment_key.slice(r.sender_id.length + 1),
   };
 }
 
 /** Reads a packet without locking it (what a reader sees, or a check made before the lock). */
-export async function readPacket(db: Kysely<any>, id: string): Promise<RedPacket | undefined> {
+export async function readPacket(db: Kysely<DB>, id: string): Promise<RedPacket | undefined> {
   const row = await db.selectFrom('red_packets').selectAll().where('red_packet_id', '=', id).executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
 
-export async function findByPayment(db: Kysely<any>, senderId: string, paymentId: string): Promise<RedPacket | undefined> {
+export async function findByPayment(db: Kysely<DB>, senderId: string, paymentId: string): Promise<RedPacket | undefined> {
   const row = await db.selectFrom('red_packets').selectAll().where('payment_key', '=', `${senderId}:${paymentId}`).executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
 
-export async function claimsOf(db: Kysely<any>, id: string): Promise<Claim[]> {
+export async function claimsOf(db: Kysely<DB>, id: string): Promise<Claim[]> {
   const rows = await db
     .selectFrom('red_packet_claims')
     .select(['user_id', 'amount', 'claimed_at'])
@@ -168,8 +170,8 @@ export async function claimsOf(db: Kysely<any>, id: string): Promise<Claim[]> {
   return rows.map(claimOf);
 }
 
-function claimOf(r: { user_id: string; amount: unknown; claimed_at: unknown }): Claim {
-  return { userId: r.user_id, amount: Number(r.amount), claimedAt: Number(r.claimed_at) };
+function claimOf(r: Pick<Selectable<RedPacketClaimsTable>, 'user_id' | 'amount' | 'claimed_at'>): Claim {
+  return { userId: r.user_id, amount: r.amount, claimedAt: r.claimed_at };
 }
 
 /** The conversation a packet lives in, as the access rules see it (sender = the packet's sender). */

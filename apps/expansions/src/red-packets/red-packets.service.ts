@@ -18,6 +18,7 @@ import { ClaimDeadline } from './claim-admission';
 import { bestLuckOf, decide, initialState, RedPacket, RedPacketCommand, RedPacketState } from './red-packet.decider';
 import { messagingRefused, RedPacketMessenger } from './red-packet-message';
 import { claimsOf, execute, findByPayment, packetRef, readPacket, writeEvents } from './red-packet.store';
+import type { DB as ExpansionsDB } from '../db.generated';
 
 export const RED_PACKET_MESSENGER = Symbol('RED_PACKET_MESSENGER');
 export const RANDOM = Symbol('RANDOM');
@@ -37,7 +38,7 @@ export const cryptoRandom = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
 @Injectable()
 export class RedPacketsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<ExpansionsDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RED_PACKET_MESSENGER) private readonly messenger: RedPacketMessenger,
     @Inject(RANDOM) private readonly random: () => number,
