@@ -1,22 +1,22 @@
 /**
  * `npm run db:types`: writes `apps/<service>/src/db.generated.ts`, the Kysely `DB` interface of
  * each service's schema, read from a scratch database migrated the way a service migrates at
- * boot (the event store's tables, then the service's own; service-runtime.ts). A column
+ * boot (the event store's tables, then the service's own: migrateService). A column
  * misspelt in a query then fails to compile, and `tools/db-types.int.spec.ts` fails while a
  * migration has not been followed by a regeneration.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDb, DEFAULT_DATABASE_URL, migrateToLatest } from '@im/db';
-import { eventStoreMigrations } from '@im/eventstore';
+import { ServiceName } from '@im/contracts';
+import { createDb, DEFAULT_DATABASE_URL } from '@im/db';
 import { Migration, sql } from 'kysely';
 import { Client } from 'pg';
 import { migrations as expansions } from '../apps/expansions/src/migrations';
 import { migrations as messaging } from '../apps/messaging/src/migrations';
 import { migrations as push } from '../apps/push/src/migrations';
 import { migrations as receipts } from '../apps/receipts/src/migrations';
-import { notifyChannel } from '@im/service-kit';
+import { migrateService } from '@im/service-kit';
 
 /** Each service's own migrations; its schema is named after it. */
 export const SERVICE_MIGRATIONS: Record<string, Record<string, Migration>> = { expansions, messaging, push, receipts };
@@ -102,7 +102,8 @@ export async function generateAll(databaseUrl: string, services = SERVICE_MIGRAT
   for (const service of Object.keys(services).sort(byName)) {
     const db = createDb({ url: databaseUrl, schema: service, poolSize: 1 });
     try {
-      await migrateToLatest(db, service, { ...eventStoreMigrations(service, notifyChannel(service)), ...services[service] });
+      // As the service migrates on start (the event store's tables, then its own).
+      await migrateService(db, { service: service as ServiceName, migrations: services[service], projections: [] });
       const { rows } = await sql<Column>`
         SELECT c.table_name, c.column_name, c.udt_name, c.is_nullable, c.column_default,
                c.is_identity, c.identity_generation, c.is_generated
