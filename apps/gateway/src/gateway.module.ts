@@ -21,6 +21,7 @@ import { ConversationsController } from './routes/conversations.controller';
 import { DocsController } from './routes/docs.controller';
 import { ExpansionsController } from './routes/expansions.controller';
 import { GroupsController } from './routes/groups.controller';
+import { UltraGroupsController } from './routes/ultra-groups.controller';
 import { HealthController } from './routes/health.controller';
 import { MetricsController } from './routes/metrics.controller';
 import { MessagesController } from './routes/messages.controller';
@@ -48,7 +49,7 @@ export class GatewayModule implements OnApplicationShutdown {
   static register(config: GatewayConfig, metrics = new AppMetrics('gateway'), clock: Clock = systemClock): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, MetricsController, DocsController, UsersController, GroupsController, ChatroomsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController, CallbacksController],
+      controllers: [HealthController, MetricsController, DocsController, UsersController, GroupsController, ChatroomsController, UltraGroupsController, MessagesController, MessageTypesController, ConversationsController, ExpansionsController, RedPacketsController, ReceiptsController, StreamController, DevicesController, NotificationsController, AdminPushesController, CallbacksController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.natsUrl, 'im-gateway', config.natsAuth) },

@@ -7,6 +7,7 @@ import { MessageTypesService } from './message-types/message-types.service';
 import { RecallMessageService } from './messages/recall-message.service';
 import { SendMessageService } from './messages/send-message.service';
 import { StreamMessageService } from './messages/stream-message.service';
+import { UltraGroupsService } from './ultra-groups/ultra-groups.service';
 import { UsersService } from './users/users.service';
 
 export const MESSAGING_HANDLER_DEPS = [
@@ -19,6 +20,7 @@ export const MESSAGING_HANDLER_DEPS = [
   ConversationsQueries,
   ChatroomsService,
   BeforeSendService,
+  UltraGroupsService,
 ] as const;
 
 /** The thin NATS edge: each method maps one validated request to one call. */
@@ -32,6 +34,7 @@ export function messagingRpc(
   conversations: ConversationsQueries,
   chatrooms: ChatroomsService,
   beforeSend: BeforeSendService,
+  ultraGroups: UltraGroupsService,
 ): RpcHandlers<'messaging'> {
   return {
     'users.upsert': (r) => users.upsert(r),
@@ -40,6 +43,10 @@ export function messagingRpc(
     'groups.upsert': (r) => groups.upsert(r),
     'groups.members.add': (r) => groups.addMembersCommand(r),
     'groups.members.remove': (r) => groups.removeMemberCommand(r),
+    'ultraGroups.upsert': (r) => ultraGroups.upsert(r),
+    'ultraGroups.members.add': (r) => ultraGroups.addMembersCommand(r),
+    'ultraGroups.members.remove': (r) => ultraGroups.removeMemberCommand(r),
+    'ultraGroups.channels.upsert': (r) => ultraGroups.upsertChannel(r),
     'messages.send': (r) => send.send(r),
     'messages.recall': (r) => recall.recall(r),
     'messages.stream': (r) => stream.append(r),

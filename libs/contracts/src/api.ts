@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ExpansionMap } from './expansions-api';
-import { ConversationTypeSchema, EntityId, MessageUId } from './ids';
+import { ChannelId, ConversationTypeSchema, EntityId, MessageUId } from './ids';
 
 /**
  * Request schemas of the public API, shared by the gateway (validation at the HTTP edge and
@@ -27,6 +27,15 @@ export const UpsertGroupBody = z.strictObject({
 });
 
 export const AddMembersBody = z.strictObject({ userIds: z.array(EntityId).min(1).max(1000) });
+
+/** An ultra group is created and changed as a group is: same body, same member rules. */
+export const UpsertUltraGroupBody = UpsertGroupBody;
+
+/** A named channel of an ultra group (the default channel `""` always exists and has no name). */
+export const UpsertChannelBody = z.strictObject({ name: z.string().min(1).max(128) });
+
+/** A named (non-default) channel in a path. */
+export const NamedChannelId = ChannelId.min(1, 'the default channel "" always exists; name another');
 
 /**
  * A push's custom payload stays small: a Web Push payload is at most about 4 KB, and it carries the
@@ -58,6 +67,7 @@ export const SendMessageBody = z.strictObject({
   directedUserIds: z.array(EntityId).min(1).max(1000).optional(),
   /** The initial expansion; needs canIncludeExpansion. */
   expansion: ExpansionMap.optional(),
+  channelId: ChannelId.optional().describe('ultra groups (10) only: the channel, "" (the default) when absent'),
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
@@ -86,6 +96,7 @@ export const StreamAppendBody = z.strictObject({
 export const HistoryQuery = z.strictObject({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
+  channelId: ChannelId.optional().describe('ultra groups (10) only: the channel, "" (the default) when absent'),
 });
 
 /** `cursor` is the opaque `nextCursor` of the previous page. */

@@ -90,4 +90,6 @@ export const Errors = {
   /** Keys that belong to something else on the message (a red packet's state), named in `details.keys`. */
   reservedExpansionKey: (keys: string[], owner: string) =>
     new AppError('RESERVED_EXPANSION_KEY', 422, `${keys.join(', ')} belong to the ${owner} and cannot be set, removed or cleared`, { keys, owner }),
+  /** A member of an ultra group named a channel it does not have (strangers get NOT_FOUND). */
+  channelNotFound: (channelId: string) => new AppError('CHANNEL_NOT_FOUND', 404, `the ultra group has no channel "${channelId}"`, { channelId }),
 };

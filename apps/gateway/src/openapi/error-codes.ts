@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, description: 'the credential may not do this (a user token on a server-key route)' },
   NOT_A_RECEIVER: { status: 403, description: 'the red packet is for its receivers only' },
   NOT_FOUND: { status: 404, description: 'not found or no access (one answer for both)' },
+  CHANNEL_NOT_FOUND: { status: 404, description: 'the ultra group (of which the caller is a member) has no such channel; create it with PUT /v1/ultra-groups/{id}/channels/{channelId}' },
   ALREADY_RECALLED: { status: 409, description: 'the message was already recalled' },
   MESSAGE_RECALLED: { status: 409, description: 'the message was recalled' },
   STREAM_COMPLETED: { status: 409, description: 'the stream message is already complete' },

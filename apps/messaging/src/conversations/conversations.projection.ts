@@ -5,6 +5,7 @@ import { onMessagesSent } from './message-batch';
 import { onMessageRecalled, onMessageSent, onStreamAppended } from './message-events';
 import { applyPendingReads, lockConversation, onConversationRead } from './read-events';
 import type { DB } from '../db.generated';
+import { onUltraGroupChannelUpserted, onUltraGroupMembersAdded, onUltraGroupMembersRemoved } from './ultra-group-events';
 
 type Members = EventData<'group.members.added'>;
 
@@ -16,7 +17,7 @@ type Members = EventData<'group.members.added'>;
 export const conversationsProjection: Projection = {
   name: 'conversations',
   sources: ['messaging', 'receipts'],
-  tables: ['messages', 'conversations', 'conversation_members', 'mentions', 'directed_marks', 'recalled_counted', 'pending_reads'],
+  tables: ['messages', 'conversations', 'conversation_members', 'mentions', 'directed_marks', 'recalled_counted', 'pending_reads', 'ultra_channels'],
   apply,
   // Under load a batch is mostly message.sent: those go as sets (message-batch.ts).
   applyBatch: runsOf('message.sent', onMessagesSent, apply),
@@ -34,6 +35,12 @@ async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
       return onMembersAdded(trx, event.data as Members);
     case 'group.members.removed':
       return onMembersRemoved(trx, event.data as Members);
+    case 'ultragroup.members.added':
+      return onUltraGroupMembersAdded(trx, event.data as EventData<'ultragroup.members.added'>);
+    case 'ultragroup.members.removed':
+      return onUltraGroupMembersRemoved(trx, event.data as EventData<'ultragroup.members.removed'>);
+    case 'ultragroup.channel.upserted':
+      return onUltraGroupChannelUpserted(trx, event.data as EventData<'ultragroup.channel.upserted'>);
     case 'conversation.read':
       return onConversationRead(trx, event.data as EventData<'conversation.read'>);
     default:

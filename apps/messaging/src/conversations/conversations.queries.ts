@@ -1,10 +1,11 @@
-import { ConversationPage, ConversationType, conversationId, ConversationView, Errors, HistoryPage, MessageView, RpcParsed } from '@im/contracts';
+import { channelOf, ConversationPage, ConversationType, conversationId, ConversationView, Errors, HistoryPage, MessageView, RpcParsed } from '@im/contracts';
 import { StoredView } from './message-events';
 import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { isChatroomMember } from '../chatrooms/chatroom-members';
 import { isGroupMember } from '../groups/groups.service';
+import { assertChannelOnlyInUltraGroups, assertUltraGroupChannelAccess } from '../ultra-groups/ultra-group-access';
 import { actingUser, assertSupportedConversation } from '../messages/message.rules';
 import { decodeListCursor, encodeListCursor, pageOf } from './conversation-pages';
 import type { DB as MessagingDB } from '../db.generated';
@@ -60,17 +61,21 @@ export class ConversationsQueries {
          ${after ? sql`AND (${ACTIVITY} < ${after.activity} OR (${ACTIVITY} = ${after.activity} AND c.conversation_id > ${after.conversationId}))` : sql``}
        ORDER BY ${ACTIVITY} DESC, c.conversation_id
        LIMIT ${query.limit + 1}`.execute(this.db);
-    const views = rows.map(
-      (r): ConversationView => ({
+    const views = rows.map((r): ConversationView => {
+      // An ultra group's row is one channel of it.
+      const channel = channelOf(r.conversation_id);
+      const inChannel = channel === undefined ? {} : { channelId: channel };
+      return {
         conversationType: r.conversation_type,
         targetId: r.target_id,
-        lastMessage: r.last_message ? { ...r.last_message, targetId: r.target_id } : null,
+        ...inChannel,
+        lastMessage: r.last_message ? { ...r.last_message, targetId: r.target_id, ...inChannel } : null,
         unreadCount: Math.max(0, Number(r.unread)),
         mentionedCount: Number(r.mentioned),
         readSeq: Number(r.read_seq),
         muted: false,
-      }),
-    );
+      };
+    });
     const { items, more } = pageOf(views, query.limit);
     const last = rows[items.length - 1];
     return {
@@ -107,7 +112,9 @@ export class ConversationsQueries {
   async history(req: RpcParsed<'messaging', 'conversations.history'>): Promise<HistoryPage> {
     const userId = actingUser(req.actor);
     assertSupportedConversation(req.conversationType);
-    const convId = await this.visibleConversation(req.conversationType, userId, req.targetId);
+    assertChannelOnlyInUltraGroups(req.conversationType, req.query.channelId);
+    const convId = await this.visibleConversation(req.conversationType, userId, req.targetId, req.query.channelId);
+    const inChannel = req.conversationType === ConversationType.ULTRA_GROUP ? { channelId: channelOf(convId) } : {};
     const rows = await this.db
       .selectFrom('messages')
       .leftJoin('message_expansions', 'message_expansions.message_uid', 'messages.message_uid')
@@ -133,6 +140,7 @@ export class ConversationsQueries {
         needReadReceipt: r.need_read_receipt,
         canIncludeExpansion: r.can_include_expansion,
         ...(r.directed_user_ids ? { directedUserIds: r.directed_user_ids } : {}),
+        ...inChannel,
         ...(r.recalled ? { recalled: true } : {}),
         ...(r.can_include_expansion && !r.recalled ? { expansion: (r.expansion ?? {}) as MessageView['expansion'] } : {}),
       }),
@@ -146,7 +154,11 @@ export class ConversationsQueries {
    * yours". A private or system conversation is the caller's own whoever the other side is: with
    * an unknown id it is as empty as with a known stranger, so the answer never tells which ids exist.
    */
-  private async visibleConversation(type: number, userId: string, targetId: string): Promise<string> {
+  private async visibleConversation(type: number, userId: string, targetId: string, channelId = ''): Promise<string> {
+    if (type === ConversationType.ULTRA_GROUP) {
+      await assertUltraGroupChannelAccess(this.db, targetId, userId, channelId, 'conversation');
+      return conversationId(type, userId, targetId, channelId);
+    }
     if (type === ConversationType.GROUP) {
       if (!(await isGroupMember(this.db, targetId, userId))) throw Errors.notFound('conversation');
       return conversationId(type, userId, targetId);

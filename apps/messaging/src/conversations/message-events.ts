@@ -24,6 +24,7 @@ export function storedView(m: Sent): StoredView {
     needReadReceipt: m.needReadReceipt,
     canIncludeExpansion: m.canIncludeExpansion,
     ...(m.directedUserIds ? { directedUserIds: m.directedUserIds } : {}),
+    ...(m.channelId !== undefined ? { channelId: m.channelId } : {}),
   };
 }
 
@@ -38,7 +39,7 @@ export function recallNotice(r: Recalled, sentTime: number): { objectName: strin
     content: {
       MessageUId: r.messageUId,
       TargetId: r.targetId,
-      ChannelId: '',
+      ChannelId: r.channelId ?? '',
       SentTime: sentTime,
       ConversationType: r.conversationType,
       isAdmin: r.isAdmin,

@@ -61,7 +61,7 @@ export function mentionOf(type: number, content: Record<string, unknown>, isMent
   const info = content.mentionedInfo as MentionedInfo | undefined;
   const marked = isServer ? isMentioned === true : isMentioned !== false;
   if (!info || !marked) return null;
-  if (type !== ConversationType.GROUP) {
+  if (type !== ConversationType.GROUP && type !== ConversationType.ULTRA_GROUP) {
     throw Errors.validation([{ path: 'content.mentionedInfo', message: 'mentions are only allowed in groups' }], 'mentions are only allowed in groups');
   }
   return info.type === 1 ? { type: 1, userIds: [] } : { type: 2, userIds: [...new Set(info.userIdList ?? [])] };

@@ -1,4 +1,4 @@
-import { Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
+import { channelOf, Errors, EventData, newEvent, RpcParsed, RpcReply } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
@@ -47,6 +47,7 @@ export class RecallMessageService {
         recallTime: now.getTime(),
         ...(body.pushContent !== undefined ? { pushContent: body.pushContent } : {}),
         ...(m.directed_user_ids ? { directedUserIds: m.directed_user_ids } : {}),
+        ...(channelOf(m.conversation_id) !== undefined ? { channelId: channelOf(m.conversation_id) } : {}),
       };
       await appendToStream(trx, `conversation-${m.conversation_id}`, head.version - 1, [newEvent('message.recalled', data)], now);
       return { messageUId, recalled: true, isDelete: data.isDelete, recallTime: data.recallTime };

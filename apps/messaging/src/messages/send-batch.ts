@@ -1,4 +1,4 @@
-import { ConversationType, EventData, MessageTypeDefinition, newEvent, RpcParsed, SendMessageResult } from '@im/contracts';
+import { ConversationType, DEFAULT_CHANNEL, EventData, MessageTypeDefinition, newEvent, RpcParsed, SendMessageResult } from '@im/contracts';
 import { appendToStreams } from '@im/eventstore';
 import { sql, Transaction } from 'kysely';
 import { lockConversations } from './conversation-head';
@@ -50,6 +50,7 @@ export function messageSentEvent(s: AcceptedSend, seq: number | null, now: Date)
     canIncludeExpansion: body.canIncludeExpansion ?? false,
     ...(s.directed ? { directedUserIds: s.directed } : {}),
     ...(s.expansion ? { expansion: s.expansion } : {}),
+    ...(body.conversationType === ConversationType.ULTRA_GROUP ? { channelId: body.channelId ?? DEFAULT_CHANNEL } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { Kysely } from 'kysely';
 import { isChatroomMember } from '../chatrooms/chatroom-members';
 import { BeforeSendGate } from '../callbacks/before-send.gate';
 import { isGroupMember } from '../groups/groups.service';
+import { assertChannelOnlyInUltraGroups, assertUltraGroupChannelAccess, ultraGroupMembersAmong } from '../ultra-groups/ultra-group-access';
 import { MessageTypesService } from '../message-types/message-types.service';
 import { ExistingUsers } from '../users/existing-users';
 import { AcceptedSend, writeSends } from './send-batch';
@@ -60,6 +61,7 @@ export class SendMessageService {
   async send({ actor, idempotencyKey, body, sentFor }: SendRequest): Promise<SendMessageResult> {
     const senderId = actingUser(actor);
     assertSupportedConversation(body.conversationType);
+    assertChannelOnlyInUltraGroups(body.conversationType, body.channelId);
     assertMaySend(actor, body.conversationType, senderId, body.targetId);
     const type = await this.types.resolve(body.objectName);
     const original = validateContent(type, body.content);
@@ -68,15 +70,15 @@ export class SendMessageService {
     const directed = directedRecipients(body.conversationType, senderId, body.directedUserIds);
     const expansion = initialExpansion(body.canIncludeExpansion, body.expansion, actor.isServer);
     assertNoPacketKeys(body.objectName, expansion, sentFor);
-    await this.assertAccess(body.conversationType, senderId, body.targetId);
+    await this.assertAccess(body.conversationType, senderId, body.targetId, body.channelId);
     if (directed) await this.assertMembers(body.conversationType, body.targetId, directed);
     // Only a send that may be accepted is shown to the app server; what it answers is final.
     const content = await this.reviewed(type, senderId, body, original);
     const stream = streamStart(body.objectName, content);
-    const mention = await this.narrowMention(body.targetId, mentionOf(body.conversationType, content, body.isMentioned, actor.isServer), directed);
+    const mention = await this.narrowMention(body.conversationType, body.targetId, mentionOf(body.conversationType, content, body.isMentioned, actor.isServer), directed);
 
     const accepted: AcceptedSend = {
-      conversationId: conversationId(body.conversationType, senderId, body.targetId),
+      conversationId: conversationId(body.conversationType, senderId, body.targetId, body.channelId),
       senderId,
       body,
       type,
@@ -112,7 +114,8 @@ export class SendMessageService {
   }
 
   /** Strangers get the same 404 whether or not the group exists. */
-  private async assertAccess(type: number, senderId: string, targetId: string): Promise<void> {
+  private async assertAccess(type: number, senderId: string, targetId: string, channelId = ''): Promise<void> {
+    if (type === ConversationType.ULTRA_GROUP) return assertUltraGroupChannelAccess(this.db, targetId, senderId, channelId, 'ultra group');
     if (type === ConversationType.GROUP) {
       if (!(await isGroupMember(this.db, targetId, senderId))) throw Errors.notFound('group');
       return;
@@ -149,14 +152,15 @@ export class SendMessageService {
    * Mentions of users outside the group are dropped: they could never see the message. In a
    * directed message only its recipients can be mentioned, and @all means all of them.
    */
-  private async narrowMention(groupId: string, mention: Mention | null, directed: string[] | undefined): Promise<Mention | null> {
+  private async narrowMention(type: number, groupId: string, mention: Mention | null, directed: string[] | undefined): Promise<Mention | null> {
     if (!mention) return null;
     if (directed) {
       const ids = mention.type === 1 ? directed : mention.userIds.filter((id) => directed.includes(id));
       return { type: 2, userIds: ids };
     }
     if (mention.type === 1 || mention.userIds.length === 0) return mention;
-    return { type: 2, userIds: await this.membersAmong(groupId, mention.userIds) };
+    const members = type === ConversationType.ULTRA_GROUP ? await ultraGroupMembersAmong(this.db, groupId, mention.userIds) : await this.membersAmong(groupId, mention.userIds);
+    return { type: 2, userIds: members };
   }
 
 }

@@ -6,6 +6,7 @@ import { messageExpansions } from './20261122000400_message_expansions';
 import { readPositions } from './20261122000500_read_positions';
 import { chatrooms } from './20261204000200_chatrooms';
 import { beforeSendCallback } from './20261210000100_before_send_callback';
+import { ultraGroups } from './20261210000200_ultra_groups';
 
 export const migrations: Record<string, Migration> = {
   '20261122000100_write_side': writeSide,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '20261122000500_read_positions': readPositions,
   '20261204000200_chatrooms': chatrooms,
   '20261210000100_before_send_callback': beforeSendCallback,
+  '20261210000200_ultra_groups': ultraGroups,
 };

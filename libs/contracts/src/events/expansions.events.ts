@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConversationTypeSchema, EntityId, MessageUId } from '../ids';
+import { ChannelId, ConversationTypeSchema, EntityId, MessageUId } from '../ids';
 import { define } from './define';
 
 /** The events the expansions service publishes on `im.events.expansions.*`. */
@@ -20,6 +20,26 @@ export const ExpansionUpdatedData = z.object({
   version: z.number().int().positive().describe("the message expansion's version after this change"),
   operatorId: EntityId.nullable().describe('null for the app backend or the service itself'),
   reason: z.enum(['update', 'initial', 'recalled', 'red_packet']),
+});
+
+/** The seed's RC:MsgExMsg content: `del` maps each removed key to the value it had. */
+export const MsgExMsgContent = z.object({
+  clear: z.union([z.literal(0), z.literal(1)]).describe('1: every key was removed first'),
+  put: z.record(z.string(), z.string()).optional().describe('the keys set, with their new values'),
+  del: z.record(z.string(), z.string()).optional().describe('the keys removed, with the values they had'),
+});
+
+export const UltraGroupExpansionChangedData = z.object({
+  messageUId: MessageUId,
+  conversationId: z.string(),
+  ultraGroupId: EntityId,
+  channelId: ChannelId,
+  senderId: EntityId.describe("the message's sender"),
+  operatorId: EntityId.nullable().describe('null for the app backend or the service itself'),
+  objectName: z.literal('RC:MsgExMsg'),
+  content: MsgExMsgContent,
+  version: z.number().int().positive().describe("the message expansion's version after this change (as in expansion.updated)"),
+  changedAt: z.number().int(),
 });
 
 export const RedPacketMode = z.enum(['random', 'fixed']);
@@ -74,6 +94,12 @@ export const RedPacketRefundedData = z.object({
 
 export const EXPANSIONS_EVENTS = {
   'expansion.updated': define('expansions', 1, ExpansionUpdatedData, 'A message expansion changed (set, removed or cleared keys).'),
+  'ultragroup.expansion.changed': define(
+    'expansions',
+    1,
+    UltraGroupExpansionChangedData,
+    "An ultra-group message's expansion changed, as the seed's RC:MsgExMsg for app servers (clients get expansion.updated).",
+  ),
   'redpacket.created': define('expansions', 1, RedPacketCreatedData, 'A red packet was paid for and created.'),
   'redpacket.message.sent': define('expansions', 1, RedPacketMessageSentData, "The red packet's app:red_packet message was sent."),
   'redpacket.claimed': define('expansions', 1, RedPacketClaimedData, 'A share was claimed: credit the user.'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConversationTypeSchema, EntityId, MessageUId } from '../ids';
+import { ChannelId, ConversationTypeSchema, EntityId, MessageUId } from '../ids';
 import { define } from './define';
 
 /** The events the messaging service publishes on `im.events.messaging.*`. */
@@ -31,6 +31,7 @@ export const MessageSentData = z.object({
   canIncludeExpansion: z.boolean(),
   directedUserIds: z.array(EntityId).optional().describe('in a group: only these members (and the sender) get it'),
   expansion: z.record(z.string(), z.string()).optional().describe('the initial expansion, when canIncludeExpansion'),
+  channelId: ChannelId.optional().describe('ultra groups only: the channel ("" is the default); conversationId names it too'),
 });
 
 export const MessageRecalledData = z.object({
@@ -47,6 +48,7 @@ export const MessageRecalledData = z.object({
   recallTime: z.number().int(),
   pushContent: z.string().optional().describe('replaces "recalled a message" in the recall push'),
   directedUserIds: z.array(EntityId).optional(),
+  channelId: ChannelId.optional().describe("ultra groups only: the message's channel"),
 });
 
 export const StreamAppendedData = z.object({
@@ -89,12 +91,19 @@ export const ChatroomAttributeChangedData = z.object({
   reason: z.enum(['set', 'deleted', 'setter-left']),
   updatedAt: z.number().int(),
 });
+export const UltraGroupUpsertedData = z.object({ ultraGroupId: EntityId, name: z.string() });
+export const UltraGroupMembersChangedData = z.object({ ultraGroupId: EntityId, userIds: z.array(EntityId).min(1) });
+export const UltraGroupChannelUpsertedData = z.object({ ultraGroupId: EntityId, channelId: ChannelId, name: z.string() });
 
 export const MESSAGING_EVENTS = {
   'user.upserted': define('messaging', 1, UserUpsertedData, 'A user profile was created or changed.'),
   'group.upserted': define('messaging', 1, GroupUpsertedData, 'A group was created or renamed.'),
   'group.members.added': define('messaging', 1, GroupMembersChangedData, 'Users joined a group.'),
   'group.members.removed': define('messaging', 1, GroupMembersChangedData, 'Users left or were removed from a group.'),
+  'ultragroup.upserted': define('messaging', 1, UltraGroupUpsertedData, 'An ultra group was created or renamed.'),
+  'ultragroup.members.added': define('messaging', 1, UltraGroupMembersChangedData, 'Users joined an ultra group (every channel of it).'),
+  'ultragroup.members.removed': define('messaging', 1, UltraGroupMembersChangedData, 'Users left or were removed from an ultra group.'),
+  'ultragroup.channel.upserted': define('messaging', 1, UltraGroupChannelUpsertedData, 'A channel of an ultra group was created or renamed.'),
   'message.sent': define('messaging', 1, MessageSentData, 'A message was accepted (stored or not).'),
   'message.recalled': define('messaging', 1, MessageRecalledData, 'A stored message was recalled (kept as a notice, or deleted).'),
   'message.stream.appended': define('messaging', 1, StreamAppendedData, 'A chunk was appended to a streaming (RC:StreamMsg) message.'),

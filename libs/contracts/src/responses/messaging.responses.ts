@@ -16,6 +16,22 @@ export const MembersAddedResult = mirror<MessagingReplies['groups.members.add']>
 
 export const MembersRemovedResult = mirror<MessagingReplies['groups.members.remove']>()(z.object({ groupId: z.string(), removed: z.array(z.string()) }));
 
+export const UltraGroupView = mirror<MessagingReplies['ultraGroups.upsert']>()(
+  z.object({ ultraGroupId: z.string(), name: z.string(), memberIds: z.array(z.string()) }).meta({ id: 'UltraGroup' }),
+);
+
+export const UltraGroupMembersAddedResult = mirror<MessagingReplies['ultraGroups.members.add']>()(
+  z.object({ ultraGroupId: z.string(), added: z.array(z.string()) }),
+);
+
+export const UltraGroupMembersRemovedResult = mirror<MessagingReplies['ultraGroups.members.remove']>()(
+  z.object({ ultraGroupId: z.string(), removed: z.array(z.string()) }),
+);
+
+export const UltraGroupChannelView = mirror<MessagingReplies['ultraGroups.channels.upsert']>()(
+  z.object({ ultraGroupId: z.string(), channelId: z.string(), name: z.string() }).meta({ id: 'UltraGroupChannel' }),
+);
+
 export const SendMessageResult = mirror<MessagingReplies['messages.send']>()(
   z.object({
     messageUId: z.string(),
@@ -46,6 +62,7 @@ const messageFields = {
   needReadReceipt: z.boolean(),
   canIncludeExpansion: z.boolean(),
   directedUserIds: z.array(z.string()).optional(),
+  channelId: z.string().optional().describe('ultra groups only: the channel ("" is the default)'),
   recalled: z.boolean().optional(),
   expansion: z.record(z.string(), z.string()).optional().describe('a plain { key: value } map, on messages sent with canIncludeExpansion'),
 };
@@ -56,6 +73,7 @@ export const ConversationView = z
   .object({
     conversationType: z.number().int(),
     targetId: z.string(),
+    channelId: z.string().optional().describe('ultra groups only: each channel is its own row ("" is the default)'),
     lastMessage: MessageView.nullable(),
     unreadCount: z.number().int(),
     mentionedCount: z.number().int(),

@@ -8,7 +8,9 @@ import {
   RegisterMessageTypeBody,
   SendMessageBody,
   StreamAppendBody,
+  UpsertChannelBody,
   UpsertGroupBody,
+  UpsertUltraGroupBody,
   UpsertUserBody,
   BatchUpsertUsersBody,
 } from '../api';
@@ -21,6 +23,7 @@ import {
   UpsertChatroomBody,
 } from '../chatrooms-api';
 import { ConversationTypeSchema, EntityId, MessageUId } from '../ids';
+import { NamedChannelId } from '../api';
 
 /** The request/reply methods of the messaging service, and what they return. */
 export interface MessageView {
@@ -35,6 +38,8 @@ export interface MessageView {
   needReadReceipt: boolean;
   canIncludeExpansion: boolean;
   directedUserIds?: string[];
+  /** Ultra groups only: the message's channel (`""` is the default). */
+  channelId?: string;
   recalled?: boolean;
   /** A plain `{ key: value }` map, on messages sent with canIncludeExpansion. */
   expansion?: Record<string, string>;
@@ -43,6 +48,8 @@ export interface MessageView {
 export interface ConversationView {
   conversationType: number;
   targetId: string;
+  /** Ultra groups only: each channel is a conversation of its own (`""` is the default). */
+  channelId?: string;
   lastMessage: MessageView | null;
   unreadCount: number;
   mentionedCount: number;
@@ -89,6 +96,10 @@ export const MESSAGING_RPC = {
   'chatrooms.attributes.set': z.strictObject({ actor: Actor, chatroomId: EntityId, key: ChatroomAttributeKey, body: SetChatroomAttributeBody }),
   'chatrooms.attributes.delete': z.strictObject({ actor: Actor, chatroomId: EntityId, key: ChatroomAttributeKey, body: DeleteChatroomAttributeBody }),
   'chatrooms.attributes.list': z.strictObject({ actor: Actor, chatroomId: EntityId }),
+  'ultraGroups.upsert': z.strictObject({ actor: Actor, ultraGroupId: EntityId, body: UpsertUltraGroupBody }),
+  'ultraGroups.members.add': z.strictObject({ actor: Actor, ultraGroupId: EntityId, body: AddMembersBody }),
+  'ultraGroups.members.remove': z.strictObject({ actor: Actor, ultraGroupId: EntityId, userId: EntityId }),
+  'ultraGroups.channels.upsert': z.strictObject({ actor: Actor, ultraGroupId: EntityId, channelId: NamedChannelId, body: UpsertChannelBody }),
   'messages.send': z.strictObject({
     actor: Actor,
     idempotencyKey: IdempotencyKey,
@@ -137,6 +148,10 @@ export interface MessagingReplies {
   'chatrooms.attributes.set': { key: string } & ChatroomAttributeView;
   'chatrooms.attributes.delete': { key: string; deleted: true };
   'chatrooms.attributes.list': { attributes: Record<string, ChatroomAttributeView> };
+  'ultraGroups.upsert': { ultraGroupId: string; name: string; memberIds: string[] };
+  'ultraGroups.members.add': { ultraGroupId: string; added: string[] };
+  'ultraGroups.members.remove': { ultraGroupId: string; removed: string[] };
+  'ultraGroups.channels.upsert': { ultraGroupId: string; channelId: string; name: string };
   'messages.send': SendMessageResult;
   'messages.recall': { messageUId: string; recalled: true; isDelete: boolean; recallTime: number };
   'messages.stream': { messageUId: string; seq: number; complete: boolean };
