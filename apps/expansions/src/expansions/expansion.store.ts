@@ -2,6 +2,7 @@ import { appendToStream } from '@im/eventstore';
 import { Kysely, sql, Transaction } from 'kysely';
 import { decide, evolve, ExpansionCommand, ExpansionEvent, ExpansionState, KeyState } from './expansion.decider';
 import type { DB } from '../db.generated';
+import { ultraGroupExpansionEvent } from './ultra-group-expansion';
 
 /**
  * The one way an expansion changes: lock the message's head row, load its keys, let the decider
@@ -62,7 +63,21 @@ async function writeEvents(
     .where('message_uid', '=', uid)
     .execute();
   await appendToStream(trx, `expansion-${uid}`, before.version, events, new Date(now));
+  // App servers hear of an ultra-group message's change as RC:MsgExMsg, derived from the same
+  // events: on its own stream, so the expansion's keeps one event per version. Serial under the head's lock.
+  const forAppServers = appServerEvents(before, events, now);
+  if (forAppServers.length > 0) await appendToStream(trx, `ultragroup-expansion-${uid}`, 'any', forAppServers, new Date(now));
   return after;
+}
+
+/** Each event's RC:MsgExMsg (ultra groups only), against the keys as they were just before it. */
+function appServerEvents(before: ExpansionState, events: ExpansionEvent[], now: number) {
+  let state = before;
+  return events.flatMap((e) => {
+    const out = ultraGroupExpansionEvent(e, state.keys, now);
+    state = evolve(state, e, now);
+    return out ? [out] : [];
+  });
 }
 
 export async function readKeys(db: Kysely<DB>, messageUId: string): Promise<Map<string, KeyState>> {

@@ -1,4 +1,4 @@
-import { Actor, ConversationType, Errors } from '@im/contracts';
+import { Actor, ConversationType, Errors, ultraGroupMembershipKey } from '@im/contracts';
 import { Kysely } from 'kysely';
 import type { DB } from '../db.generated';
 
@@ -13,13 +13,15 @@ export interface ConversationRef {
 
 /**
  * May this user see what happens in the conversation? Private: its two users; system: the
- * account and the user; group: current members (and for a directed message, its recipients).
+ * account and the user; group: current members (and for a directed message, its recipients);
+ * ultra group: its current members (kept under their membership key, see messaging-directory.ts).
  */
 export async function canSee(db: Kysely<DB>, ref: ConversationRef, userId: string): Promise<boolean> {
   if (ref.conversationType === ConversationType.PRIVATE || ref.conversationType === ConversationType.SYSTEM) {
     return userId === ref.senderId || userId === ref.targetId;
   }
   if (ref.directedUserIds && userId !== ref.senderId && !ref.directedUserIds.includes(userId)) return false;
+  if (ref.conversationType === ConversationType.ULTRA_GROUP) return isGroupMember(db, ultraGroupMembershipKey(ref.targetId), userId);
   return isGroupMember(db, ref.targetId, userId);
 }
 

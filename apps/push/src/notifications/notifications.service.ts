@@ -15,7 +15,8 @@ export class NotificationsService {
 
   async update({ actor, conversationType, targetId, body }: RpcParsed<'push', 'notifications.update'>): Promise<NotificationView> {
     const userId = actingUser(actor);
-    if (!SUPPORTED_CONVERSATION_TYPES.includes(conversationType)) {
+    // Muting an ultra group is per channel, which this endpoint cannot name yet.
+    if (!SUPPORTED_CONVERSATION_TYPES.includes(conversationType) || conversationType === ConversationType.ULTRA_GROUP) {
       throw Errors.unprocessable('CONVERSATION_TYPE_NOT_SUPPORTED', `conversation type ${conversationType} is not supported yet`);
     }
     if (!(await this.belongs(conversationType, userId, targetId))) throw Errors.notFound('conversation');

@@ -1,4 +1,4 @@
-import { ConversationType } from '@im/contracts';
+import { isGroupLike, membershipKey } from '../view/conversation-members';
 import { Kysely, sql } from 'kysely';
 import type { DB } from '../db.generated';
 
@@ -24,15 +24,17 @@ export interface DeviceRow {
 export async function devicesOf(trx: Kysely<DB>, items: ConversationOf[]): Promise<Map<string, DeviceRow[]>> {
   const conversations = new Map<string, ConversationOf>();
   for (const m of items) conversations.set(m.conversationId, m);
-  const direct = [...conversations.values()].filter((m) => m.conversationType !== ConversationType.GROUP);
-  const groups = [...conversations.values()].filter((m) => m.conversationType === ConversationType.GROUP);
+  const direct = [...conversations.values()].filter((m) => !isGroupLike(m.conversationType));
+  const groups = [...conversations.values()].filter((m) => isGroupLike(m.conversationType));
   const { rows } = await sql<DeviceRow & { conversation_id: string }>`
     WITH members (conversation_id, user_id) AS (
       SELECT c, u FROM unnest(${direct.flatMap((m) => [m.conversationId, m.conversationId])}::text[],
                               ${direct.flatMap((m) => [m.senderId, m.targetId])}::text[]) AS t(c, u)
       UNION ALL
-      SELECT ${`${ConversationType.GROUP}:`} || gm.group_id, gm.user_id
-        FROM devices d JOIN group_members gm ON gm.user_id = d.user_id AND gm.group_id = ANY(${groups.map((m) => m.targetId)}::text[])
+      SELECT g.conversation_id, gm.user_id
+        FROM unnest(${groups.map((m) => m.conversationId)}::text[], ${groups.map((m) => membershipKey(m))}::text[]) AS g(conversation_id, group_key)
+        JOIN group_members gm ON gm.group_id = g.group_key
+        JOIN devices d ON d.user_id = gm.user_id
     )
     SELECT DISTINCT mb.conversation_id, d.user_id, d.device_id, d.platform, s.muted
       FROM members mb
@@ -48,10 +50,10 @@ export async function customPushContent(db: Kysely<DB>, objectName: string): Pro
   return row?.push_content ?? null;
 }
 
-export async function namesOf(db: Kysely<DB>, m: { senderId: string; targetId: string }): Promise<{ sender: string; group: string }> {
+export async function namesOf(db: Kysely<DB>, m: { conversationType: number; senderId: string; targetId: string }): Promise<{ sender: string; group: string }> {
   const [sender, group] = await Promise.all([
     db.selectFrom('profiles').select('name').where('user_id', '=', m.senderId).executeTakeFirst(),
-    db.selectFrom('groups').select('name').where('group_id', '=', m.targetId).executeTakeFirst(),
+    db.selectFrom('groups').select('name').where('group_id', '=', membershipKey(m)).executeTakeFirst(),
   ]);
   return { sender: sender?.name ?? m.senderId, group: group?.name ?? m.targetId };
 }

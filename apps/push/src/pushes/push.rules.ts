@@ -76,16 +76,16 @@ export function streamDueAt(m: Pick<Sent, 'objectName' | 'content' | 'sentTime'>
   return m.sentTime + delayMs;
 }
 
-/** Group texts name their sender. */
+/** Group (and ultra-group) texts name their sender. */
 export function withSender(conversationType: number, senderName: string, text: string): string {
-  return conversationType === ConversationType.GROUP ? `${senderName}: ${text}` : text;
+  return conversationType === ConversationType.GROUP || conversationType === ConversationType.ULTRA_GROUP ? `${senderName}: ${text}` : text;
 }
 
 /** `pushTitle` if given; else the group's name, or the sender's (private, system); `disablePushTitle` drops it. */
 export function pushTitle(m: Pick<Sent, 'conversationType' | 'pushTitle' | 'disablePushTitle'>, names: { sender: string; group: string }): string | null {
   if (m.disablePushTitle) return null;
   if (m.pushTitle) return m.pushTitle;
-  return m.conversationType === ConversationType.GROUP ? names.group : names.sender;
+  return m.conversationType === ConversationType.GROUP || m.conversationType === ConversationType.ULTRA_GROUP ? names.group : names.sender;
 }
 
 /** Backoff before attempt n+1 after attempt n failed: base, 2 base, 4 base, ... */

@@ -1,4 +1,4 @@
-import { EventData, EventEnvelope } from '@im/contracts';
+import { EventData, EventEnvelope, ultraGroupMembershipKey } from '@im/contracts';
 import { Projection, runsOf } from '@im/eventstore';
 import { applyDirectoryEvent } from '@im/service-kit';
 import { Kysely, sql } from 'kysely';
@@ -33,6 +33,13 @@ async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
     case 'group.upserted': {
       const g = event.data as EventData<'group.upserted'>;
       await trx.insertInto('groups').values({ group_id: g.groupId, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
+      return;
+    }
+    case 'ultragroup.upserted': {
+      // Its name titles its pushes, kept beside the groups' under its membership key.
+      const g = event.data as EventData<'ultragroup.upserted'>;
+      const group_id = ultraGroupMembershipKey(g.ultraGroupId);
+      await trx.insertInto('groups').values({ group_id, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
       return;
     }
     case 'message-type.registered': {
