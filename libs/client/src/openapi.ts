@@ -267,6 +267,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ultra-groups/{ultraGroupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Create or update an ultra group; memberIds, when given, is the full member list (without it the members stay); members belong to every channel */
+        put: operations["upsertUltraGroup"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ultra-groups/{ultraGroupId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add members to an ultra group (all its channels) */
+        post: operations["addUltraGroupMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ultra-groups/{ultraGroupId}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member from an ultra group (all its channels) */
+        delete: operations["removeUltraGroupMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ultra-groups/{ultraGroupId}/channels/{channelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Create or rename a channel of an ultra group (the default channel "" always exists); sends and history name it with channelId */
+        put: operations["upsertUltraGroupChannel"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -735,6 +803,8 @@ export interface components {
         Conversation: {
             conversationType: number;
             targetId: string;
+            /** @description ultra groups only: each channel is its own row ("" is the default) */
+            channelId?: string;
             lastMessage: components["schemas"]["Message"] | null;
             unreadCount: number;
             mentionedCount: number;
@@ -771,6 +841,8 @@ export interface components {
             needReadReceipt: boolean;
             canIncludeExpansion: boolean;
             directedUserIds?: string[];
+            /** @description ultra groups only: the channel ("" is the default) */
+            channelId?: string;
             recalled?: boolean;
             /** @description a plain { key: value } map, on messages sent with canIncludeExpansion */
             expansion?: {
@@ -798,6 +870,8 @@ export interface components {
             needReadReceipt: boolean;
             canIncludeExpansion: boolean;
             directedUserIds?: string[];
+            /** @description ultra groups only: the channel ("" is the default) */
+            channelId?: string;
             recalled?: boolean;
             /** @description a plain { key: value } map, on messages sent with canIncludeExpansion */
             expansion?: {
@@ -880,6 +954,16 @@ export interface components {
                 amount: number;
                 claimedAt: number;
             };
+        };
+        UltraGroup: {
+            ultraGroupId: string;
+            name: string;
+            memberIds: string[];
+        };
+        UltraGroupChannel: {
+            ultraGroupId: string;
+            channelId: string;
+            name: string;
         };
         User: {
             userId: string;
@@ -3249,6 +3333,717 @@ export interface operations {
             };
         };
     };
+    upsertUltraGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ultraGroupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    memberIds?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UltraGroup"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message }
+             *
+             *     `INVALID_JSON`: the body is not JSON
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `CONCURRENCY_CONFLICT`: a concurrent write won; retrying is safe
+             *
+             *     `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer
+             */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONCURRENCY_CONFLICT" | "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `CONTENT_TOO_LARGE`: the body or a field of it is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONTENT_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    addUltraGroupMembers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ultraGroupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    userIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ultraGroupId: string;
+                        added: string[];
+                    };
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message }
+             *
+             *     `INVALID_JSON`: the body is not JSON
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `CONCURRENCY_CONFLICT`: a concurrent write won; retrying is safe
+             *
+             *     `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer
+             */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONCURRENCY_CONFLICT" | "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `CONTENT_TOO_LARGE`: the body or a field of it is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONTENT_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removeUltraGroupMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ultraGroupId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ultraGroupId: string;
+                        removed: string[];
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message } */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `CONCURRENCY_CONFLICT`: a concurrent write won; retrying is safe
+             *
+             *     `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer
+             */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONCURRENCY_CONFLICT" | "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    upsertUltraGroupChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the server key: the user the call acts as */
+                "X-User-Id"?: string;
+                /** @description A retry with the same key (per credential, kept 24 h) gets the first answer, status and body, with `Idempotent-Replayed: true`; the same key for another body, route or method is 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After. 5xx and 429 answers are not kept, so their retry runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                ultraGroupId: string;
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UltraGroupChannel"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: a path, query, header or body value is not valid; details lists each { path, message }
+             *
+             *     `INVALID_JSON`: the body is not JSON
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "VALIDATION_FAILED" | "INVALID_JSON";
+                        };
+                    };
+                };
+            };
+            /** @description `UNAUTHORIZED`: no, or an invalid or expired, credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNAUTHORIZED";
+                        };
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: the credential may not do this (a user token on a server-key route) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /**
+             * @description `CONCURRENCY_CONFLICT`: a concurrent write won; retrying is safe
+             *
+             *     `IDEMPOTENCY_KEY_IN_FLIGHT`: a request with this Idempotency-Key is still running; retry after Retry-After for its answer
+             */
+            409: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONCURRENCY_CONFLICT" | "IDEMPOTENCY_KEY_IN_FLIGHT";
+                        };
+                    };
+                };
+            };
+            /** @description `CONTENT_TOO_LARGE`: the body or a field of it is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONTENT_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used for a different request (another body, route or method) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "IDEMPOTENCY_KEY_REUSED";
+                        };
+                    };
+                };
+            };
+            /** @description `RATE_LIMITED`: too many calls for this credential; nothing was done, retry after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "RATE_LIMITED";
+                        };
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a service did not answer; retrying (with the same Idempotency-Key) is safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
     sendMessage: {
         parameters: {
             query?: never;
@@ -3284,6 +4079,8 @@ export interface operations {
                     expansion?: {
                         [key: string]: string;
                     };
+                    /** @description ultra groups (10) only: the channel, "" (the default) when absent */
+                    channelId?: string;
                 };
             };
         };
@@ -3350,7 +4147,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            /**
+             * @description `NOT_FOUND`: not found or no access (one answer for both)
+             *
+             *     `CHANNEL_NOT_FOUND`: the ultra group (of which the caller is a member) has no such channel; create it with PUT /v1/ultra-groups/{id}/channels/{channelId}
+             */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3359,7 +4160,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "NOT_FOUND";
+                            code: "NOT_FOUND" | "CHANNEL_NOT_FOUND";
                         };
                     };
                 };
@@ -5159,6 +5960,7 @@ export interface operations {
             query?: {
                 before?: number;
                 limit?: number;
+                channelId?: string;
             };
             header?: {
                 /** @description With the server key: the user the call acts as */
@@ -5214,7 +6016,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `NOT_FOUND`: not found or no access (one answer for both) */
+            /**
+             * @description `NOT_FOUND`: not found or no access (one answer for both)
+             *
+             *     `CHANNEL_NOT_FOUND`: the ultra group (of which the caller is a member) has no such channel; create it with PUT /v1/ultra-groups/{id}/channels/{channelId}
+             */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5223,7 +6029,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error: {
                             /** @enum {string} */
-                            code: "NOT_FOUND";
+                            code: "NOT_FOUND" | "CHANNEL_NOT_FOUND";
                         };
                     };
                 };

@@ -11,9 +11,9 @@ describe('message rules', () => {
     expect(() => actingUser({ userId: null, isServer: true })).toThrow(expect.objectContaining({ status: 400 }));
   });
 
-  it('supports private, group, chatroom and system conversations; ultra group is 422', () => {
-    [1, 3, 4, 6].forEach((t) => expect(() => assertSupportedConversation(t)).not.toThrow());
-    [10].forEach((t) => expect(() => assertSupportedConversation(t)).toThrow(expect.objectContaining({ status: 422 })));
+  it('supports private, group, chatroom, system and ultra-group conversations', () => {
+    [1, 3, 4, 6, 10].forEach((t) => expect(() => assertSupportedConversation(t)).not.toThrow());
+    [2, 5].forEach((t) => expect(() => assertSupportedConversation(t)).toThrow(expect.objectContaining({ status: 422 })));
   });
 
   it('keeps system conversations read-only for users and private ones between two users', () => {
