@@ -203,6 +203,30 @@ export interface RelayCheckpointTable {
   id: number;
 }
 
+export interface UltraChannelsTable {
+  channel_id: string;
+  ultra_group_id: string;
+}
+
+export interface UltraGroupChannelsTable {
+  channel_id: string;
+  name: string;
+  ultra_group_id: string;
+  updated_at: Date;
+}
+
+export interface UltraGroupMembersTable {
+  joined_at: Date;
+  ultra_group_id: string;
+  user_id: string;
+}
+
+export interface UltraGroupsTable {
+  name: string;
+  ultra_group_id: string;
+  updated_at: Date;
+}
+
 export interface UsersTable {
   name: string;
   portrait: string | null;
@@ -234,5 +258,9 @@ export interface DB {
   projection_checkpoints: ProjectionCheckpointsTable;
   recalled_counted: RecalledCountedTable;
   relay_checkpoint: RelayCheckpointTable;
+  ultra_channels: UltraChannelsTable;
+  ultra_group_channels: UltraGroupChannelsTable;
+  ultra_group_members: UltraGroupMembersTable;
+  ultra_groups: UltraGroupsTable;
   users: UsersTable;
 }
