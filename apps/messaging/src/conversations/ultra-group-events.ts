@@ -1,4 +1,5 @@
 import { conversationId, ConversationType, DEFAULT_CHANNEL, EventData } from '@im/contracts';
+import type { DB } from '../db.generated';
 import { Kysely, sql } from 'kysely';
 import { lockConversation } from './read-events';
 
@@ -14,7 +15,7 @@ const ULTRA = ConversationType.ULTRA_GROUP;
  * in every channel known so far, a new channel adds a row for every member (the default
  * channel's rows are the member list), leaving removes them all.
  */
-export async function onUltraGroupMembersAdded(trx: Kysely<any>, e: Members): Promise<void> {
+export async function onUltraGroupMembersAdded(trx: Kysely<DB>, e: Members): Promise<void> {
   const rows = await trx.selectFrom('ultra_channels').select('channel_id').where('ultra_group_id', '=', e.ultraGroupId).execute();
   const ids = [DEFAULT_CHANNEL, ...rows.map((r) => r.channel_id as string)].map((ch) => conversationId(ULTRA, '', e.ultraGroupId, ch)).sort();
   for (const id of ids) await lockConversation(trx, id, ULTRA);
@@ -28,7 +29,7 @@ export async function onUltraGroupMembersAdded(trx: Kysely<any>, e: Members): Pr
     ON CONFLICT (conversation_id, user_id) DO NOTHING`.execute(trx);
 }
 
-export async function onUltraGroupMembersRemoved(trx: Kysely<any>, e: Members): Promise<void> {
+export async function onUltraGroupMembersRemoved(trx: Kysely<DB>, e: Members): Promise<void> {
   await trx
     .deleteFrom('conversation_members')
     .where('target_id', '=', e.ultraGroupId)
@@ -38,7 +39,7 @@ export async function onUltraGroupMembersRemoved(trx: Kysely<any>, e: Members): 
 }
 
 /** A rename changes nothing here; a new channel gives every member its row. */
-export async function onUltraGroupChannelUpserted(trx: Kysely<any>, e: Channel): Promise<void> {
+export async function onUltraGroupChannelUpserted(trx: Kysely<DB>, e: Channel): Promise<void> {
   const added = await trx
     .insertInto('ultra_channels')
     .values({ ultra_group_id: e.ultraGroupId, channel_id: e.channelId })

@@ -1,8 +1,9 @@
 import { DEFAULT_CHANNEL, Errors } from '@im/contracts';
+import type { DB } from '../db.generated';
 import { Kysely } from 'kysely';
 
 /** Reads of the write side that sends and history check an ultra-group conversation against. */
-export async function isUltraGroupMember(db: Kysely<any>, ultraGroupId: string, userId: string): Promise<boolean> {
+export async function isUltraGroupMember(db: Kysely<DB>, ultraGroupId: string, userId: string): Promise<boolean> {
   const row = await db
     .selectFrom('ultra_group_members')
     .select('user_id')
@@ -12,7 +13,7 @@ export async function isUltraGroupMember(db: Kysely<any>, ultraGroupId: string, 
   return row !== undefined;
 }
 
-export async function ultraGroupMembersAmong(db: Kysely<any>, ultraGroupId: string, userIds: string[]): Promise<string[]> {
+export async function ultraGroupMembersAmong(db: Kysely<DB>, ultraGroupId: string, userIds: string[]): Promise<string[]> {
   if (userIds.length === 0) return [];
   const rows = await db
     .selectFrom('ultra_group_members')
@@ -28,7 +29,7 @@ export async function ultraGroupMembersAmong(db: Kysely<any>, ultraGroupId: stri
  * the ultra group exists; a member naming a channel that does not exist gets 404
  * `CHANNEL_NOT_FOUND` (a member may know the channels, so naming the cause leaks nothing).
  */
-export async function assertUltraGroupChannelAccess(db: Kysely<any>, ultraGroupId: string, userId: string, channelId: string, what: string): Promise<void> {
+export async function assertUltraGroupChannelAccess(db: Kysely<DB>, ultraGroupId: string, userId: string, channelId: string, what: string): Promise<void> {
   if (!(await isUltraGroupMember(db, ultraGroupId, userId))) throw Errors.notFound(what);
   if (channelId === DEFAULT_CHANNEL) return;
   const channel = await db

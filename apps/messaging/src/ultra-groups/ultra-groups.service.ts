@@ -2,6 +2,7 @@ import { Errors, newEvent, NewEvent, RpcParsed, RpcReply } from '@im/contracts';
 import { appendToStream } from '@im/eventstore';
 import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
+import type { DB as MessagingDB } from '../db.generated';
 import { Kysely, Transaction } from 'kysely';
 import { membershipDiff } from '../groups/membership.rules';
 import { assertUsersExist } from '../users/users.service';
@@ -16,7 +17,7 @@ type Reply<M extends 'ultraGroups.upsert' | 'ultraGroups.members.add' | 'ultraGr
 @Injectable()
 export class UltraGroupsService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -93,17 +94,17 @@ export class UltraGroupsService {
     });
   }
 
-  private async lock(trx: Transaction<any>, ultraGroupId: string): Promise<void> {
+  private async lock(trx: Transaction<MessagingDB>, ultraGroupId: string): Promise<void> {
     const row = await trx.selectFrom('ultra_groups').select('ultra_group_id').where('ultra_group_id', '=', ultraGroupId).forUpdate().executeTakeFirst();
     if (!row) throw Errors.notFound('ultra group');
   }
 
-  private async members(trx: Transaction<any>, ultraGroupId: string): Promise<string[]> {
+  private async members(trx: Transaction<MessagingDB>, ultraGroupId: string): Promise<string[]> {
     const rows = await trx.selectFrom('ultra_group_members').select('user_id').where('ultra_group_id', '=', ultraGroupId).execute();
     return rows.map((r) => r.user_id);
   }
 
-  private async addMembers(trx: Transaction<any>, ultraGroupId: string, userIds: string[], now: Date): Promise<NewEvent[]> {
+  private async addMembers(trx: Transaction<MessagingDB>, ultraGroupId: string, userIds: string[], now: Date): Promise<NewEvent[]> {
     if (userIds.length === 0) return [];
     await trx
       .insertInto('ultra_group_members')
@@ -112,7 +113,7 @@ export class UltraGroupsService {
     return [newEvent('ultragroup.members.added', { ultraGroupId, userIds })];
   }
 
-  private async removeMembers(trx: Transaction<any>, ultraGroupId: string, userIds: string[]): Promise<NewEvent[]> {
+  private async removeMembers(trx: Transaction<MessagingDB>, ultraGroupId: string, userIds: string[]): Promise<NewEvent[]> {
     if (userIds.length === 0) return [];
     const gone = await trx
       .deleteFrom('ultra_group_members')
