@@ -6,6 +6,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { MESSAGING_SETTINGS, MessagingSettings } from '../messaging.settings';
+import type { DB as MessagingDB } from '../db.generated';
 
 /** The before-send callback as a send uses it, with an outbound client whose deadline is its timeout. */
 export interface BeforeSendConfig {
@@ -34,7 +35,7 @@ export class BeforeSendCache implements OnApplicationShutdown {
   private readonly policy: AddressPolicy;
 
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(NATS) private readonly nats: Nats,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(MESSAGING_SETTINGS) settings: MessagingSettings,
@@ -81,15 +82,15 @@ export class BeforeSendCache implements OnApplicationShutdown {
   async reload(): Promise<void> {
     const row = await this.db.selectFrom('before_send_callback').selectAll().executeTakeFirst();
     const previous = this.config;
-    if (previous && row && Number(row.configured_at) === previous.configuredAt) return;
+    if (previous && row && row.configured_at === previous.configuredAt) return;
     this.config = row
       ? {
           url: row.url,
           secret: row.secret,
           timeoutMs: row.timeout_ms,
-          objectNames: row.object_names ? new Set(row.object_names as string[]) : null,
-          onTimeout: row.on_timeout,
-          configuredAt: Number(row.configured_at),
+          objectNames: row.object_names ? new Set(row.object_names) : null,
+          onTimeout: row.on_timeout as BeforeSendConfig['onTimeout'], // text held to allow|reject by a CHECK
+          configuredAt: row.configured_at,
           client: this.client(row.timeout_ms),
         }
       : null;

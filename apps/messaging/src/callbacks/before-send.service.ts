@@ -4,6 +4,7 @@ import { assertOutboundUrl, Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { BeforeSendCache } from './before-send.cache';
+import type { DB as MessagingDB } from '../db.generated';
 
 /** The event stream of the before-send callback's configuration (one per deployment). */
 const STREAM = 'callback-before-send';
@@ -19,7 +20,7 @@ const CHECK_DEADLINE_MS = 5000;
 @Injectable()
 export class BeforeSendService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<MessagingDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly cache: BeforeSendCache,
   ) {}
@@ -47,7 +48,7 @@ export class BeforeSendService {
     assertServer(actor.isServer);
     const row = await this.db.selectFrom('before_send_callback').selectAll().executeTakeFirst();
     if (!row) return { beforeSend: null };
-    return { beforeSend: { url: row.url, timeoutMs: row.timeout_ms, objectNames: row.object_names ?? null, onTimeout: row.on_timeout, configuredAt: Number(row.configured_at) } };
+    return { beforeSend: { url: row.url, timeoutMs: row.timeout_ms, objectNames: row.object_names ?? null, onTimeout: row.on_timeout as 'allow' | 'reject', configuredAt: row.configured_at } };
   }
 
   async remove({ actor }: RpcParsed<'messaging', 'callbacks.beforeSend.remove'>): Promise<RpcReply<'messaging', 'callbacks.beforeSend.remove'>> {

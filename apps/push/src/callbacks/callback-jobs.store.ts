@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import type { DB } from '../db.generated';
 
 /** The SQL of the post-send outbox: claim what may go now, record outcomes. */
 export interface ClaimedCallback {
@@ -26,7 +27,7 @@ export interface CallbackResult {
  * At least once: a job whose sender stopped mid-send (its lease ran out) goes again; the
  * receiver drops a repeat by its id. Until then its conversation waits behind it.
  */
-export async function requeueInterrupted(db: Kysely<any>, now: number): Promise<void> {
+export async function requeueInterrupted(db: Kysely<DB>, now: number): Promise<void> {
   await sql`UPDATE callback_jobs SET status = 'pending', lease_until = NULL, due_at = ${now}
              WHERE status = 'sending' AND lease_until < ${now}`.execute(db);
 }
@@ -36,7 +37,7 @@ export async function requeueInterrupted(db: Kysely<any>, now: number): Promise<
  * sent before an earlier one was delivered or given up. A job behind a pending or in-flight
  * one is not claimable, so any number of workers (`SKIP LOCKED`) keep each conversation's order.
  */
-export async function claimDue(db: Kysely<any>, now: number, leaseUntil: number, limit: number): Promise<ClaimedCallback[]> {
+export async function claimDue(db: Kysely<DB>, now: number, leaseUntil: number, limit: number): Promise<ClaimedCallback[]> {
   const { rows } = await sql<ClaimedCallback>`
     WITH claimed AS (
       UPDATE callback_jobs j SET status = 'sending', attempts = j.attempts + 1, lease_until = ${leaseUntil}
@@ -52,7 +53,7 @@ export async function claimDue(db: Kysely<any>, now: number, leaseUntil: number,
 }
 
 /** Records a round in one statement; only jobs still leased by it are touched. */
-export async function recordResults(db: Kysely<any>, results: CallbackResult[], now: number): Promise<void> {
+export async function recordResults(db: Kysely<DB>, results: CallbackResult[], now: number): Promise<void> {
   if (results.length === 0) return;
   const col = <T>(f: (r: CallbackResult) => T) => results.map(f);
   await sql`

@@ -1,6 +1,7 @@
 import { EventEnvelope, SERVICES } from '@im/contracts';
 import { AppliedEvent, Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
+import type { DB } from '../db.generated';
 
 /** Rows per insert statement (a batch of a busy stream can be large). */
 const INSERT_CHUNK = 500;
@@ -26,16 +27,11 @@ export function postSendPlanner(now: () => number): Projection {
   };
 }
 
-interface Config {
-  events: string[];
-  configured_at: string;
-}
-
-async function plan(trx: Kysely<any>, events: AppliedEvent[], now: number): Promise<void> {
-  const config = (await trx.selectFrom('post_send_callback').select(['events', 'configured_at']).executeTakeFirst()) as Config | undefined;
+async function plan(trx: Kysely<DB>, events: AppliedEvent[], now: number): Promise<void> {
+  const config = await trx.selectFrom('post_send_callback').select(['events', 'configured_at']).executeTakeFirst();
   if (!config) return;
   const wanted = new Set(config.events);
-  const since = Number(config.configured_at);
+  const since = config.configured_at;
   const jobs = events
     .map((e) => e.event)
     .filter((e) => wanted.has(e.type) && Date.parse(e.time) >= since)

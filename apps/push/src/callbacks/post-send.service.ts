@@ -5,6 +5,7 @@ import { assertOutboundUrl, Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { PUSH_OUTBOUND } from '../push.settings';
+import type { DB as PushDB } from '../db.generated';
 
 /** The event stream of the post-send callback's configuration (one per deployment). */
 const STREAM = 'callback-post-send';
@@ -17,7 +18,7 @@ const STREAM = 'callback-post-send';
 @Injectable()
 export class PostSendService {
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<PushDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PUSH_OUTBOUND) private readonly outbound: OutboundClient,
   ) {}
@@ -38,7 +39,7 @@ export class PostSendService {
   async get({ actor }: RpcParsed<'push', 'callbacks.postSend.get'>): Promise<RpcReply<'push', 'callbacks.postSend.get'>> {
     if (!actor.isServer) throw Errors.forbidden('callbacks are for the app server (server key)');
     const row = await this.db.selectFrom('post_send_callback').select(['url', 'events', 'configured_at']).executeTakeFirst();
-    return { postSend: row ? { url: row.url, events: row.events, configuredAt: Number(row.configured_at) } : null };
+    return { postSend: row ? { url: row.url, events: row.events, configuredAt: row.configured_at } : null };
   }
 
   /** Jobs not yet delivered are given up by the worker (there is nowhere to send them). */

@@ -5,6 +5,7 @@ import { Kysely } from 'kysely';
 import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings } from '../push.settings';
 import { retryDelay } from '../pushes/push.rules';
 import { CallbackResult, claimDue, ClaimedCallback, recordResults, requeueInterrupted } from './callback-jobs.store';
+import type { DB as PushDB } from '../db.generated';
 
 /** A delivery whose receiver had no free slot (nor room in its queue) is claimed again this much later. */
 const BUSY_POSTPONE_MS = 250;
@@ -23,7 +24,7 @@ export class PostSendWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly ticker: Ticker;
 
   constructor(
-    @Inject(DB) private readonly db: Kysely<any>,
+    @Inject(DB) private readonly db: Kysely<PushDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: { options: { background?: boolean } },
     @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
