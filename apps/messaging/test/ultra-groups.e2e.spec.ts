@@ -16,13 +16,14 @@ describe('ultra groups e2e', () => {
   const events: any[] = [];
   const tokens: Record<string, string> = {};
   const streams: SseClient[] = [];
-  // A webhook receiver standing in for a member's phone: the JSON bodies pushed to it.
+  // A local receiver standing in for a member's phone (/dan) and the app server (/app): the JSON bodies posted to it.
   const pushed: any[] = [];
+  const appServer: any[] = [];
   const receiver: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      pushed.push(JSON.parse(Buffer.concat(chunks).toString()));
+      (req.url === '/app' ? appServer : pushed).push(JSON.parse(Buffer.concat(chunks).toString()));
       res.writeHead(200).end();
     });
   });
@@ -236,6 +237,23 @@ describe('ultra groups e2e', () => {
     await eventually(async () => {
       const m = (await history('ben', 'news')).body.messages.find((x: any) => x.messageUId === uid);
       expect(m).toMatchObject({ recalled: true, objectName: 'RC:RcCmd', content: { MessageUId: uid, TargetId: 'ug', ChannelId: 'news', ConversationType: 10 } });
+    });
+  });
+
+  it('hands each expansion change to the post-send callback as RC:MsgExMsg', async () => {
+    const set = await api.put('/v1/callbacks/post-send', { url: `${receiverBase}/app`, secret: 'app-server-secret-0123456789', events: ['ultragroup.expansion.changed'] });
+    expect(set.status).toBe(200);
+    const m = await send('ben', 'rate me', { canIncludeExpansion: true });
+    await eventually(async () => expect((await api.get(`/v1/messages/${m.body.messageUId}/expansion`, { token: tokens.ann })).status).toBe(200));
+    expect((await api.call('PATCH', `/v1/messages/${m.body.messageUId}/expansion`, { set: { stars: '5' } }, { token: tokens.ann })).status).toBe(200);
+    const delivery = await eventually(async () => {
+      const d = appServer.find((x) => x.data.messageUId === m.body.messageUId);
+      expect(d).toBeDefined();
+      return d;
+    });
+    expect(delivery).toMatchObject({
+      type: 'ultragroup.expansion.changed',
+      data: { ultraGroupId: 'ug', channelId: '', operatorId: 'ann', objectName: 'RC:MsgExMsg', content: { clear: 0, put: { stars: '5' } } },
     });
   });
 });
