@@ -1,12 +1,13 @@
-import { EventEnvelope } from '@im/contracts';
+import { EventType } from '@im/contracts';
 import { Kysely } from 'kysely';
-import { AppliedEvent, composeProjections, Projection } from './projection';
+import { AppliedEvent, composeProjections, defineProjection, Projection, TypedEvent } from './projection';
 
 const trx = {} as Kysely<any>;
-const event = (n: number): AppliedEvent => ({
-  event: { type: 'message.sent', data: { n } } as unknown as EventEnvelope,
+const event = (n: number, type: EventType = 'message.sent'): AppliedEvent => ({
+  event: { type, data: { n } } as unknown as TypedEvent,
   meta: { stream: 'S', streamSequence: n },
 });
+const n = (e: TypedEvent) => (e.data as unknown as { n: number }).n;
 
 /** A part that records what it was given, set-based or one by one. */
 function part(name: string, log: string[], batched: boolean, extra: Partial<Projection> = {}): Projection {
@@ -14,8 +15,9 @@ function part(name: string, log: string[], batched: boolean, extra: Partial<Proj
     name,
     sources: ['messaging'],
     tables: [`${name}_t`],
+    handles: ['message.sent'],
     async apply(_trx, e) {
-      log.push(`${name}:${(e.data as { n: number }).n}`);
+      log.push(`${name}:${n(e)}`);
     },
     ...(batched ? { applyBatch: async (_trx: Kysely<any>, es: AppliedEvent[]) => void log.push(`${name}:[${es.map((e) => e.meta.streamSequence).join(',')}]`) } : {}),
     ...extra,
@@ -36,6 +38,18 @@ describe('composeProjections', () => {
     expect(log).toEqual(['a:7', 'b:7']);
   });
 
+  it('handles the union of its parts types, and offers each part only its own', async () => {
+    const log: string[] = [];
+    const recalls = part('recalls', log, false, { handles: ['message.recalled'] });
+    const c = composeProjections('view', [part('sent', log, true), recalls, part('none', log, true, { handles: ['group.upserted'] })]);
+    expect(c.handles).toEqual(['message.sent', 'message.recalled', 'group.upserted']);
+    await c.applyBatch!(trx, [event(1), event(2, 'message.recalled'), event(3)]);
+    expect(log).toEqual(['sent:[1,3]', 'recalls:2']);
+    log.length = 0;
+    await c.apply(trx, event(4, 'message.recalled').event, event(4).meta);
+    expect(log).toEqual(['recalls:4']);
+  });
+
   it('takes its name, and the union of the sources and tables of its parts (a rebuild empties them all)', () => {
     const log: string[] = [];
     const c = composeProjections('push_view', [part('a', log, false, { sources: ['messaging', 'receipts'] }), part('b', log, false, { sources: ['messaging', 'push'] })]);
@@ -47,5 +61,13 @@ describe('composeProjections', () => {
   it('given a part that fails, then the batch fails (the consumer rolls it back and finds the culprit event by event)', async () => {
     const failing = part('b', [], false, { apply: async () => Promise.reject(new Error('bad')) });
     await expect(composeProjections('v', [part('a', [], true), failing]).applyBatch!(trx, [event(1)])).rejects.toThrow('bad');
+  });
+});
+
+describe('defineProjection', () => {
+  it('refuses a handled type that none of its sources publishes (it would never arrive)', () => {
+    const p = { name: 'p', tables: [], handles: ['conversation.read'] as const, apply: async () => undefined };
+    expect(() => defineProjection({ ...p, sources: ['messaging'] })).toThrow('projection p handles conversation.read but consumes only messaging');
+    expect(defineProjection({ ...p, sources: ['messaging', 'receipts'] }).handles).toEqual(['conversation.read']);
   });
 });

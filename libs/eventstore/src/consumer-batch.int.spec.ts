@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Errors, EventData, Subjects } from '@im/contracts';
+import { Errors, Subjects } from '@im/contracts';
 import { createDb, migrateToLatest } from '@im/db';
 import { createTestEnv, eventually, TestEnv } from '@im/testing';
 import { Kysely, sql } from 'kysely';
@@ -25,17 +25,17 @@ describe('projection consumer: batches', () => {
   const refuse = (userId: string) => {
     if (userId.startsWith('blocked')) throw Errors.unprocessable('USER_BLOCKED', `${userId} is blocked`);
   };
-  const apply: Projection['apply'] = async (trx, event) => {
-    if (event.type !== 'user.upserted') return;
-    const { userId } = event.data as EventData<'user.upserted'>;
+  const apply: Projection<'user.upserted'>['apply'] = async (trx, event) => {
+    const { userId } = event.data;
     singles.push(userId);
     refuse(userId);
     await trx.insertInto('seen').values({ user_id: userId }).execute();
   };
-  const projection: Projection = {
+  const projection: Projection<'user.upserted'> = {
     name: 'seen',
     sources: ['messaging'],
     tables: ['seen'],
+    handles: ['user.upserted'],
     apply,
     applyBatch: runsOf(
       'user.upserted',

@@ -26,12 +26,13 @@ describe('projection consumer: gaps in the stream', () => {
   const logger: Logger = { log: () => undefined, warn: () => undefined, error: (m) => errors.push(m) };
   const stream = () => subjects.stream('messaging');
 
-  const projection: Projection = {
+  const projection: Projection<'user.upserted'> = {
     name: 'seen',
     sources: ['messaging'],
     tables: ['seen'],
+    handles: ['user.upserted'],
     async apply(trx, event) {
-      await trx.insertInto('seen').values({ event_id: event.id, user_id: (event.data as { userId: string }).userId }).execute();
+      await trx.insertInto('seen').values({ event_id: event.id, user_id: event.data.userId }).execute();
     },
   };
 

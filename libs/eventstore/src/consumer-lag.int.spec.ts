@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventData, Subjects } from '@im/contracts';
+import { Subjects } from '@im/contracts';
 import { createDb, migrateToLatest } from '@im/db';
 import { createTestEnv, eventually, TestEnv } from '@im/testing';
 import { Kysely, sql } from 'kysely';
@@ -17,12 +17,13 @@ describe('projection consumer: lag', () => {
   let subjects: Subjects;
   let position = 0;
 
-  const projection: Projection = {
+  const projection: Projection<'user.upserted'> = {
     name: 'seen',
     sources: ['messaging'],
     tables: ['seen'],
+    handles: ['user.upserted'],
     async apply(trx, event) {
-      await trx.insertInto('seen').values({ user_id: (event.data as EventData<'user.upserted'>).userId }).execute();
+      await trx.insertInto('seen').values({ user_id: event.data.userId }).execute();
     },
   };
   const publish = (userId: string) =>

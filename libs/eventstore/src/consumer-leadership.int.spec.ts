@@ -23,12 +23,13 @@ describe('projection consumer: leadership', () => {
   let subjects: Subjects;
   const replicas: Array<{ consumer: ProjectionConsumer; warnings: string[] }> = [];
 
-  const projection: Projection = {
+  const projection: Projection<'user.upserted'> = {
     name: 'seen',
     sources: ['messaging'],
     tables: ['seen'],
+    handles: ['user.upserted'],
     async apply(trx, event) {
-      await trx.insertInto('seen').values({ event_id: event.id, user_id: (event.data as { userId: string }).userId }).execute();
+      await trx.insertInto('seen').values({ event_id: event.id, user_id: event.data.userId }).execute();
     },
   };
 

@@ -32,13 +32,16 @@ describe('projection consumer: poison and transient failures', () => {
   let lockWaits = 0;
 
   /** user.upserted into `seen`; a blocked user is refused (422); a `gated-` one waits on the gate row. */
-  const projection: Projection = {
+  /** The types the projection was offered (only those it handles). */
+  const offered = new Set<string>();
+  const projection: Projection<'user.upserted'> = {
     name: 'seen',
     sources: ['messaging'],
     tables: ['seen'],
+    handles: ['user.upserted'],
     async apply(trx, event) {
-      if (event.type !== 'user.upserted') return;
-      const { userId } = event.data as { userId: string };
+      offered.add(event.type);
+      const { userId } = event.data;
       const blocked = await sql`SELECT 1 FROM blocked WHERE user_id = ${userId ?? null}`.execute(trx);
       if (blocked.rows.length > 0) throw Errors.unprocessable('USER_BLOCKED', `${userId} is blocked`);
       if (userId?.startsWith('gated-')) {
@@ -95,7 +98,7 @@ describe('projection consumer: poison and transient failures', () => {
     await env?.dispose();
   });
 
-  it('parks what cannot be applied, in its place, and applies everything around it', async () => {
+  it('parks what cannot be applied, in its place, steps over what it does not handle, and applies everything around it', async () => {
     await sql`INSERT INTO blocked VALUES ('mallory')`.execute(db);
     const seqs = {
       before: await publish(user('ana')),
@@ -103,10 +106,13 @@ describe('projection consumer: poison and transient failures', () => {
       shapeless: await publish(user(undefined)),
       refused: await publish(user('mallory')),
       foreign: await publish({ ...user('zed'), type: 'redpacket.claimed' }, 'redpacket.claimed'),
+      // Not a type the projection handles (and not its shape): never offered, so neither applied nor parked.
+      unhandled: await publish({ ...user('gus'), type: 'group.upserted' }, 'group.upserted'),
       after: await publish(user('bo')),
     };
     await eventually(async () => expect(await checkpoint()).toBe(seqs.after));
     expect(await seen()).toEqual(['ana', 'bo']);
+    expect([...offered]).toEqual(['user.upserted']);
 
     const parked = await listParked(db, { projection: 'seen' });
     expect(parked.map((p) => [p.stream_sequence, p.kind])).toEqual([

@@ -8,7 +8,7 @@ import { LeaderLock, OwnConnectionLock, PooledConnectionLock } from './leader';
 import { Logger } from './logger';
 import { parkEvent, queuedRetries, recordGap, retryFailed } from './parked';
 import { projectionProgress } from './progress';
-import { AppliedEvent, Projection } from './projection';
+import { AppliedEvent, handlesEvent, Projection } from './projection';
 
 export interface ConsumerOptions {
   db: Kysely<any>;
@@ -90,6 +90,12 @@ class CheckpointMoved extends Error {
  * checkpoint is a redelivery (acked, skipped) and one past the next expected is early (nak'd,
  * so it comes back after the one it must follow) unless the one it follows is no longer in
  * the stream (a gap: recorded, stepped over).
+ *
+ * Unfiltered also when the projection handles only some of the stream's types (`handles`): a
+ * subject filter would leave holes in the sequences that look like gaps, and telling them apart
+ * would cost a stream lookup per hole. The other types are decoded (a poison message is parked
+ * whatever its type), stepped over without calling the projection, and checkpointed and acked
+ * with the batch.
  *
  * When the projection throws, the error decides (failure.ts). A permanent one (bad JSON, a
  * shape the projection cannot take, a refusal) parks the message that caused it: the batch is
@@ -468,6 +474,8 @@ export class ProjectionConsumer {
         if (parkWith) {
           await parkEvent(trx, { projection: projection.name, stream: this.stream, streamSequence: seq, subject: msg.subject, payload: msg.data, error: parkWith });
           run.parked.push({ msg, error: parkWith });
+        } else if (!handlesEvent(projection, event!)) {
+          // Not one of the projection's types: stepped over, checkpointed with the rest.
         } else if (batched) {
           group.push({ event: event!, meta: { stream: this.stream, streamSequence: seq } });
         } else {
@@ -596,7 +604,9 @@ export class ProjectionConsumer {
           const { rows } = await sql`DELETE FROM parked_events WHERE id = ${row.id} AND retry_requested_at IS NOT NULL RETURNING id`.execute(trx);
           if (rows.length === 0) return false;
           event = decodeEvent(row.payload ?? new Uint8Array(), row.subject ?? '', this.o.source, this.o.subjects);
-          await this.o.projection.apply(trx, event, { stream: this.stream, streamSequence: Number(row.stream_sequence) });
+          if (handlesEvent(this.o.projection, event)) {
+            await this.o.projection.apply(trx, event, { stream: this.stream, streamSequence: Number(row.stream_sequence) });
+          }
           return true;
         });
         if (applied) {

@@ -131,13 +131,13 @@ describe('event store plumbing', () => {
   });
 
   describe('projection consumer', () => {
-    const projection: Projection = {
+    const projection: Projection<'user.upserted'> = {
       name: 'seen_users',
       sources: ['messaging'],
       tables: ['seen_users'],
+      handles: ['user.upserted'],
       async apply(trx, event) {
-        if (event.type !== 'user.upserted') return;
-        await trx.insertInto('seen_users').values({ event_id: event.id, user_id: (event.data as { userId: string }).userId }).execute();
+        await trx.insertInto('seen_users').values({ event_id: event.id, user_id: event.data.userId }).execute();
       },
     };
 

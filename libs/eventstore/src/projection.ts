@@ -1,25 +1,40 @@
-import { EventData, EventEnvelope, EventType, ServiceName } from '@im/contracts';
+import { EventData, EventEnvelope, EVENTS, EventType, ServiceName } from '@im/contracts';
 import { Kysely } from 'kysely';
+
+/**
+ * A decoded event of one of the types `T`: the envelope with its `type` and `data` narrowed
+ * together, so `switch (event.type)` gives each case its payload without a cast.
+ */
+export type TypedEvent<T extends EventType = EventType> = {
+  [K in T]: Omit<EventEnvelope, 'type' | 'data'> & { type: K; data: EventData<K> };
+}[T];
 
 /**
  * A read model built by consuming domain events. `apply` runs inside the consumer's
  * transaction, together with the checkpoint, and must only touch the projection's own tables.
+ *
+ * It is offered only the event types it `handles`: the consumer skips the others (acked and
+ * checkpointed like the rest, without calling it), so a switch over `event.type` covers exactly
+ * `handles` and ends in `const _exhaustive: never = event`. A type added to `handles` then fails
+ * to compile until its case is written.
  */
-export interface Projection {
+export interface Projection<T extends EventType = EventType> {
   /** Unique within the consuming service, e.g. `conversations`. */
   name: string;
   /** The services whose event streams it consumes. */
   sources: ServiceName[];
   /** The tables it owns; a rebuild empties exactly these. */
   tables: string[];
-  apply(trx: Kysely<any>, event: EventEnvelope, meta: ApplyMeta): Promise<void>;
+  /** The event types it is given; every one is published by one of `sources`. */
+  handles: readonly T[];
+  apply(trx: Kysely<any>, event: TypedEvent<T>, meta: ApplyMeta): Promise<void>;
   /**
    * Optional: applies consecutive events of one stream at once, set-based (a few statements for
    * a batch instead of a round trip per event). It must end exactly as `apply` on each event in
    * order would. When it throws, the consumer applies the same events one by one instead, so a
    * failing event is found and handled on its own.
    */
-  applyBatch?(trx: Kysely<any>, events: AppliedEvent[]): Promise<void>;
+  applyBatch?(trx: Kysely<any>, events: AppliedEvent<T>[]): Promise<void>;
 }
 
 /** Where the event sits in the stream being consumed (a reaction may wait for another projection to reach it). */
@@ -28,9 +43,39 @@ export interface ApplyMeta {
   streamSequence: number;
 }
 
-export interface AppliedEvent {
-  event: EventEnvelope;
+export interface AppliedEvent<T extends EventType = EventType> {
+  event: TypedEvent<T>;
   meta: ApplyMeta;
+}
+
+/**
+ * A projection whose event types are inferred from `handles` (`['message.sent', ...] as const`
+ * is not needed: the literal types are kept). Refuses, when the module loads, a handled type
+ * that none of `sources` publishes: the projection would wait for it forever.
+ */
+export function defineProjection<const T extends EventType>(p: Projection<T>): Projection<T> {
+  const stray = p.handles.filter((t) => !p.sources.includes(EVENTS[t].service));
+  if (stray.length > 0) throw new Error(`projection ${p.name} handles ${stray.join(', ')} but consumes only ${p.sources.join(', ')}`);
+  return p;
+}
+
+/**
+ * Every event type but `excluded`: for a projection that must consider each event (the stream's
+ * fan-out), so that a type added to the contracts reaches its switch and fails to compile there
+ * until it is handled or excluded here.
+ */
+export function allEventsExcept<const X extends EventType>(excluded: readonly X[]): Exclude<EventType, X>[] {
+  return (Object.keys(EVENTS) as EventType[]).filter((t): t is Exclude<EventType, X> => !(excluded as readonly EventType[]).includes(t));
+}
+
+/** Whether the event is of one of `types` (narrows it, and its payload, to them). */
+export function isEventOf<T extends EventType>(types: readonly T[], event: TypedEvent | EventEnvelope): event is TypedEvent<T> {
+  return (types as readonly string[]).includes(event.type);
+}
+
+/** Whether the projection is offered this event (one of the types it handles). */
+export function handlesEvent<T extends EventType>(p: Projection<T>, event: TypedEvent | EventEnvelope): event is TypedEvent<T> {
+  return isEventOf(p.handles, event);
 }
 
 /**
@@ -38,19 +83,20 @@ export interface AppliedEvent {
  * `type` go to `onRun` together (with the meta of the run's last event), any other event to
  * `apply` alone, in stream order.
  */
-export function runsOf<T extends EventType>(
-  type: T,
-  onRun: (trx: Kysely<any>, run: EventData<T>[], last: ApplyMeta) => Promise<void>,
-  apply: Projection['apply'],
-): NonNullable<Projection['applyBatch']> {
+export function runsOf<R extends T, T extends EventType>(
+  type: R,
+  onRun: (trx: Kysely<any>, run: EventData<R>[], last: ApplyMeta) => Promise<void>,
+  apply: (trx: Kysely<any>, event: TypedEvent<T>, meta: ApplyMeta) => Promise<void>,
+): (trx: Kysely<any>, events: AppliedEvent<T>[]) => Promise<void> {
+  const isRun = (e: AppliedEvent<T>): e is AppliedEvent<R> => e.event.type === type;
   return async (trx, events) => {
-    let run: AppliedEvent[] = [];
+    let run: AppliedEvent<R>[] = [];
     const flush = async () => {
-      if (run.length > 0) await onRun(trx, run.map((e) => e.event.data as EventData<T>), run[run.length - 1].meta);
+      if (run.length > 0) await onRun(trx, run.map((e) => e.event.data as EventData<R>), run[run.length - 1].meta);
       run = [];
     };
     for (const e of events) {
-      if (e.event.type === type) {
+      if (isRun(e)) {
         run.push(e);
         continue;
       }
@@ -68,23 +114,28 @@ export function runsOf<T extends EventType>(
  * part that reads what an earlier one writes (a reaction reading a view) sees it applied up to
  * the batch's end, in the same transaction: no waiting for another consumer to catch up.
  *
- * Each part must ignore the event types it does not handle (it is offered all of the stream's).
- * A part's failure fails the batch for all of them, and a parked event is parked for all.
+ * The composition handles the union of its parts' types; each part is offered only its own (a
+ * batch's events of other types are taken out before it sees the batch). A part's failure
+ * fails the batch for all of them, and a parked event is parked for all.
  */
 export function composeProjections(name: string, parts: Projection[]): Projection {
   const sources = [...new Set(parts.flatMap((p) => p.sources))];
   const tables = [...new Set(parts.flatMap((p) => p.tables))];
+  const handles = [...new Set(parts.flatMap((p) => p.handles))];
   return {
     name,
     sources,
     tables,
+    handles,
     async apply(trx, event, meta) {
-      for (const part of parts) await part.apply(trx, event, meta);
+      for (const part of parts) if (handlesEvent(part, event)) await part.apply(trx, event, meta);
     },
     async applyBatch(trx, events) {
       for (const part of parts) {
-        if (part.applyBatch) await part.applyBatch(trx, events);
-        else for (const e of events) await part.apply(trx, e.event, e.meta);
+        const own = events.filter((e) => handlesEvent(part, e.event));
+        if (own.length === 0) continue;
+        if (part.applyBatch) await part.applyBatch(trx, own);
+        else for (const e of own) await part.apply(trx, e.event, e.meta);
       }
     },
   };

@@ -1,5 +1,5 @@
 import { EventData } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { defineProjection } from '@im/eventstore';
 import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { leftOut } from './expansion.decider';
@@ -14,15 +14,24 @@ const logger = new Logger('expansion-lifecycle');
  * each is announced by `expansion.updated`. Re-applying them changes nothing (a key that
  * exists is not set again, an empty expansion is not cleared), so a rebuild re-announces nothing.
  */
-export const expansionLifecycleProjection: Projection = {
+export const expansionLifecycleProjection = defineProjection({
   name: 'expansion_lifecycle',
   sources: ['messaging'],
   tables: [],
+  handles: ['message.sent', 'message.recalled'],
   async apply(trx, event) {
-    if (event.type === 'message.sent') return onSent(trx as Transaction<DB>, event.data as EventData<'message.sent'>);
-    if (event.type === 'message.recalled') return onRecalled(trx as Transaction<DB>, event.data as EventData<'message.recalled'>);
+    switch (event.type) {
+      case 'message.sent':
+        return onSent(trx as Transaction<DB>, event.data);
+      case 'message.recalled':
+        return onRecalled(trx as Transaction<DB>, event.data);
+      default: {
+        const _exhaustive: never = event;
+        return _exhaustive;
+      }
+    }
   },
-};
+});
 
 function refOf(m: EventData<'message.sent'> | EventData<'message.recalled'>) {
   return {

@@ -1,33 +1,38 @@
-import { EventData, EventEnvelope } from '@im/contracts';
-import { Projection, runsOf } from '@im/eventstore';
-import { applyDirectoryEvent } from '@im/service-kit';
+import { EventData } from '@im/contracts';
+import { defineProjection, isEventOf, runsOf, TypedEvent } from '@im/eventstore';
+import { applyDirectoryEvent, DIRECTORY_EVENTS } from '@im/service-kit';
 import { Kysely } from 'kysely';
 import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
 
+const HANDLES = ['message.sent', 'message.recalled', ...DIRECTORY_EVENTS] as const;
+
 /**
  * What this service knows of messaging: stored messages (their type, is the extensible flag set,
  * who may see it, was it recalled), group membership and profile names. The flag is fixed at send.
  */
-export const messagingViewProjection: Projection = {
+export const messagingViewProjection = defineProjection({
   name: 'message_refs',
   sources: ['messaging'],
   tables: ['message_refs', 'group_members', 'profiles'],
+  handles: HANDLES,
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
-};
+});
 
-async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
-  if (await applyDirectoryEvent(trx, event)) return;
+async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]>): Promise<void> {
+  if (isEventOf(DIRECTORY_EVENTS, event)) return applyDirectoryEvent(trx, event);
   switch (event.type) {
     case 'message.sent':
-      return onSent(trx, [event.data as Sent]);
+      return onSent(trx, [event.data]);
     case 'message.recalled':
-      await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
+      await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', event.data.messageUId).execute();
       return;
-    default:
-      return;
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-import { ConversationType, EventData } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { ConversationType } from '@im/contracts';
+import { defineProjection, Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
 import { DroppedNotices } from './dropped-notices';
 import { messagingRefused, RedPacketMessenger } from './red-packet-message';
@@ -16,14 +16,14 @@ import type { DB } from '../db.generated';
  * holding back every later packet's notices; so a refusal drops that one notice (counted and
  * logged by `DroppedNotices`) and only messaging being unreachable is retried.
  */
-export function claimNoticesProjection(messenger: RedPacketMessenger, dropped: DroppedNotices): Projection {
-  return {
+export function claimNoticesProjection(messenger: RedPacketMessenger, dropped: DroppedNotices): Projection<'redpacket.claimed'> {
+  return defineProjection({
     name: 'claim_notices',
     sources: ['expansions'],
     tables: [],
+    handles: ['redpacket.claimed'],
     async apply(trx, event) {
-      if (event.type !== 'redpacket.claimed') return;
-      const c = event.data as EventData<'redpacket.claimed'>;
+      const c = event.data;
       const names = await namesOf(trx, [c.senderId, c.userId]);
       const sender = names.get(c.senderId) ?? c.senderId;
       const claimer = names.get(c.userId) ?? c.userId;
@@ -41,7 +41,7 @@ export function claimNoticesProjection(messenger: RedPacketMessenger, dropped: D
       await send(c.userId, `You claimed the red packet from ${sender}`, `rp-notice:${event.id}:claimer`);
       if (c.userId !== c.senderId) await send(c.senderId, `${claimer} claimed your red packet`, `rp-notice:${event.id}:sender`);
     },
-  };
+  });
 }
 
 async function namesOf(db: Kysely<DB>, userIds: string[]): Promise<Map<string, string>> {

@@ -1,4 +1,4 @@
-import { Projection } from '@im/eventstore';
+import { defineProjection } from '@im/eventstore';
 import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { leftOut } from '../expansions/expansion.decider';
@@ -22,13 +22,13 @@ const logger = new Logger('packet-expansions');
  * do not fit are left out with a warning: a reaction that failed here would fail forever and stop
  * every packet after it.
  */
-export const packetExpansionProjection: Projection = {
+export const packetExpansionProjection = defineProjection({
   name: 'packet_expansions',
   sources: ['expansions'],
   tables: [],
+  handles: ['redpacket.claimed', 'redpacket.refunded', 'redpacket.message.sent'],
   async apply(trx, event) {
-    if (!['redpacket.claimed', 'redpacket.refunded', 'redpacket.message.sent'].includes(event.type)) return;
-    const p = await readPacket(trx, (event.data as { redPacketId: string }).redPacketId);
+    const p = await readPacket(trx, event.data.redPacketId);
     if (!p?.messageUId) return;
     const wanted = packetExpansion({
       count: p.count,
@@ -41,4 +41,4 @@ export const packetExpansionProjection: Projection = {
     const missing = leftOut(wanted, after);
     if (missing.length > 0) logger.warn(`${p.messageUId}: no room for red packet keys ${missing.join(', ')}; left out`);
   },
-};
+});

@@ -1,5 +1,4 @@
-import { EventData } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { defineProjection } from '@im/eventstore';
 import { sql } from 'kysely';
 
 /**
@@ -7,13 +6,13 @@ import { sql } from 'kysely';
  * publishes every change (the initial one too) as ordered deltas; this applies them, forward only,
  * keyed by messageUId so it does not matter whether the message itself was projected yet.
  */
-export const messageExpansionsProjection: Projection = {
+export const messageExpansionsProjection = defineProjection({
   name: 'message_expansions',
   sources: ['expansions'],
   tables: ['message_expansions'],
+  handles: ['expansion.updated'],
   async apply(trx, event) {
-    if (event.type !== 'expansion.updated') return;
-    const e = event.data as EventData<'expansion.updated'>;
+    const e = event.data;
     await sql`
       INSERT INTO message_expansions AS x (message_uid, expansion, version)
       VALUES (${e.messageUId}, ${JSON.stringify(e.updated)}::jsonb - ${e.removed}::text[], ${e.version})
@@ -22,4 +21,4 @@ export const messageExpansionsProjection: Projection = {
         version = excluded.version
       WHERE excluded.version > x.version`.execute(trx);
   },
-};
+});

@@ -1,5 +1,5 @@
 import { EventEnvelope, SERVICES } from '@im/contracts';
-import { AppliedEvent, Projection } from '@im/eventstore';
+import { allEventsExcept, AppliedEvent, Projection } from '@im/eventstore';
 import { Kysely } from 'kysely';
 import type { DB } from '../db.generated';
 
@@ -20,6 +20,8 @@ export function postSendPlanner(now: () => number): Projection {
     name: 'post_send_planner',
     sources: [...SERVICES],
     tables: [],
+    // Every type: which ones a callback wants is configuration, read per batch.
+    handles: allEventsExcept([]),
     async apply(trx, event, meta) {
       await plan(trx, [{ event, meta }], now());
     },

@@ -1,4 +1,5 @@
-import { ConversationType, EventData, EventEnvelope, EventType } from '@im/contracts';
+import { ConversationType } from '@im/contracts';
+import { allEventsExcept, TypedEvent } from '@im/eventstore';
 import { ConversationRef } from '../view/conversation-members';
 
 /**
@@ -11,54 +12,73 @@ export type Audience =
   | { users: string[] }
   | { messageOf: string; fallback: string[] };
 
-type Data<T extends EventType> = EventData<T>;
-
-const CONVERSATION_EVENTS = new Set<string>([
-  'message.recalled',
-  'message.stream.appended',
-  'expansion.updated',
-  'redpacket.created',
-  'redpacket.claimed',
-  'redpacket.completed',
-  'redpacket.refunded',
-]);
-
 /**
- * Decides the audience from the event alone. Events nobody's stream carries (profiles, groups,
- * membership, message types, `redpacket.message.sent`, which the message itself announces)
- * answer null.
+ * Events nobody's stream carries: profiles, groups and ultra groups, membership, chatrooms' own
+ * changes (their messages announce them), message types, the app server's callbacks, and
+ * `redpacket.message.sent` (the message itself announces it). Every other type is delivered, so
+ * a new event type fails to compile in `audienceOf` until it is given an audience or listed here.
  */
-export function audienceOf(event: EventEnvelope): Audience | null {
-  if (event.type === 'message.sent') {
-    const m = event.data as Data<'message.sent'>;
-    // A chatroom's messages reach who is in the room now, live: never stored per member.
-    return { conversation: m, live: m.isStatus || m.conversationType === ConversationType.CHATROOM };
-  }
-  if (CONVERSATION_EVENTS.has(event.type)) return { conversation: event.data as ConversationRef, live: false };
+export const UNDELIVERED_EVENTS = [
+  'user.upserted',
+  'group.upserted',
+  'group.members.added',
+  'group.members.removed',
+  'chatroom.upserted',
+  'chatroom.deleted',
+  'chatroom.member.joined',
+  'chatroom.member.left',
+  'chatroom.attribute.changed',
+  'ultragroup.upserted',
+  'ultragroup.members.added',
+  'ultragroup.members.removed',
+  'ultragroup.channel.upserted',
+  'ultragroup.expansion.changed',
+  'message-type.registered',
+  'redpacket.message.sent',
+  'callback.before-send.configured',
+  'callback.before-send.removed',
+  'callback.post-send.configured',
+  'callback.post-send.removed',
+] as const;
+
+export const DELIVERED_EVENTS = allEventsExcept(UNDELIVERED_EVENTS);
+export type DeliveredEvent = (typeof DELIVERED_EVENTS)[number];
+
+/** Decides the audience from the event alone. */
+export function audienceOf(event: TypedEvent<DeliveredEvent>): Audience {
   switch (event.type) {
+    case 'message.sent':
+      // A chatroom's messages reach who is in the room now, live: never stored per member.
+      return { conversation: event.data, live: event.data.isStatus || event.data.conversationType === ConversationType.CHATROOM };
+    case 'message.recalled':
+    case 'message.stream.appended':
+    case 'expansion.updated':
+    case 'redpacket.created':
+    case 'redpacket.claimed':
+    case 'redpacket.completed':
+    case 'redpacket.refunded':
+      return { conversation: event.data, live: false };
     case 'receipt.updated':
-      return { users: [(event.data as Data<'receipt.updated'>).senderId] };
+      return { users: [event.data.senderId] };
     case 'conversation.read': {
       // The reader's other devices (RC:SRSMsg) and, when reported in private, the peer (RC:ReadNtf).
-      const r = event.data as Data<'conversation.read'>;
+      const r = event.data;
       return { users: r.peerId ? [r.userId, r.peerId] : [r.userId] };
     }
-    case 'receipt.sent': {
+    case 'receipt.sent':
       // RC:RRRspMsg: to the senders whose messages were read, and the reader's other devices.
-      const r = event.data as Data<'receipt.sent'>;
-      return { users: [r.userId, ...Object.keys(r.receiptMessageDic)] };
-    }
-    case 'receipt.requested': {
+      return { users: [event.data.userId, ...Object.keys(event.data.receiptMessageDic)] };
+    case 'receipt.requested':
       // RC:RRReqMsg: to whoever sees the message; only the sender if push does not know it (yet).
-      const r = event.data as Data<'receipt.requested'>;
-      return { messageOf: r.messageUId, fallback: [r.senderId] };
-    }
+      return { messageOf: event.data.messageUId, fallback: [event.data.senderId] };
     case 'user.settings.updated':
     case 'device.registered':
     case 'device.removed':
     case 'conversation.notification.updated':
-      return { users: [(event.data as { userId: string }).userId] };
-    default:
-      return null;
+      return { users: [event.data.userId] };
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
   }
 }

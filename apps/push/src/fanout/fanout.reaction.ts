@@ -1,9 +1,9 @@
-import { EventEnvelope, Subjects } from '@im/contracts';
-import { Projection } from '@im/eventstore';
+import { Subjects } from '@im/contracts';
+import { defineProjection, Projection, TypedEvent } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Kysely } from 'kysely';
 import { membersOf, unique } from '../view/conversation-members';
-import { Audience, audienceOf } from './audience';
+import { Audience, audienceOf, DELIVERED_EVENTS, DeliveredEvent } from './audience';
 import { DeliveryPublisher } from './delivery-publisher';
 import { envelopeSeenBy } from './seen-by';
 import type { DB } from '../db.generated';
@@ -29,12 +29,8 @@ export function fanoutReaction(deps: {
   subjects: Subjects;
   settings: FanoutSettings;
   now: () => number;
-}): Projection {
-  const deliverable = (event: EventEnvelope) => {
-    const audience = audienceOf(event);
-    return audience && !tooOld(event, deps.now(), deps.settings.maxAgeMs) ? audience : null;
-  };
-  const fanOut = async (trx: Kysely<DB>, event: EventEnvelope, audience: Audience) => {
+}): Projection<DeliveredEvent> {
+  const fanOut = async (trx: Kysely<DB>, event: TypedEvent<DeliveredEvent>, audience: Audience) => {
     // Only users around now or lately can be delivered to: a group's others are never read. Past
     // a thousand of them a group's whole membership is the cheaper read.
     const around = deps.presence.recentUsers(deps.settings.recentMs);
@@ -46,19 +42,19 @@ export function fanoutReaction(deps: {
     }
     await deps.publisher.deliver(event, users.filter((u) => deps.presence.recentlyOnline(u, deps.settings.recentMs)), seenBy);
   };
-  return {
+  return defineProjection({
     name: 'fanout',
     sources: ['messaging', 'expansions', 'receipts', 'push'],
     tables: [],
+    handles: DELIVERED_EVENTS,
     // Event by event (no applyBatch): each event's deliveries are stored before the next's.
     async apply(trx, event) {
-      const audience = deliverable(event);
-      if (audience) await fanOut(trx, event, audience);
+      if (!tooOld(event, deps.now(), deps.settings.maxAgeMs)) await fanOut(trx, event, audienceOf(event));
     },
-  };
+  });
 }
 
-function tooOld(event: EventEnvelope, now: number, maxAgeMs: number): boolean {
+function tooOld(event: TypedEvent, now: number, maxAgeMs: number): boolean {
   return now - Date.parse(event.time) > maxAgeMs;
 }
 

@@ -1,5 +1,5 @@
 import { BUILT_IN_MESSAGE_TYPES, EventData } from '@im/contracts';
-import { Projection, runsOf } from '@im/eventstore';
+import { defineProjection, Projection, runsOf, TypedEvent } from '@im/eventstore';
 import { PresenceBoard } from '@im/realtime';
 import { Insertable, Kysely } from 'kysely';
 import { targetFor } from '../view/conversation-members';
@@ -21,7 +21,8 @@ export interface PlannerDeps {
 
 const INSERT_CHUNK = 1000;
 
-const MATTERS = new Set(['message.sent', 'message.recalled', 'message.stream.appended']);
+const HANDLES = ['message.sent', 'message.recalled', 'message.stream.appended'] as const;
+type Planned = (typeof HANDLES)[number];
 
 /**
  * Applied after the push view, in the same transaction (push.module.ts composes them), so the
@@ -31,25 +32,30 @@ const MATTERS = new Set(['message.sent', 'message.recalled', 'message.stream.app
  * per device, decided when the message arrives, since "no live stream" means at that moment.
  * The unique key on (message, kind, user, device) makes a redelivered event plan nothing twice.
  */
-export function pushPlannerReaction(deps: PlannerDeps): Projection {
+export function pushPlannerReaction(deps: PlannerDeps): Projection<Planned> {
   /** Plans one event; the push view has reached the event's place. */
-  const plan: Projection['apply'] = async (trx, event) => {
-    if (event.type === 'message.sent') await planMessages(trx, [event.data as Sent], deps);
-    else if (event.type === 'message.recalled') await planRecall(trx, event.data as EventData<'message.recalled'>, deps);
-    else if (event.type === 'message.stream.appended') await planStreamChunk(trx, event.data as EventData<'message.stream.appended'>, deps.now());
+  const plan = async (trx: Kysely<any>, event: TypedEvent<Planned>): Promise<void> => {
+    switch (event.type) {
+      case 'message.sent':
+        return planMessages(trx, [event.data], deps);
+      case 'message.recalled':
+        return planRecall(trx, event.data, deps);
+      case 'message.stream.appended':
+        return planStreamChunk(trx, event.data, deps.now());
+      default: {
+        const _exhaustive: never = event;
+        return _exhaustive;
+      }
+    }
   };
-  const planRuns = runsOf('message.sent', (trx, run) => planMessages(trx, run, deps), plan);
-  return {
+  return defineProjection({
     name: 'push_planner',
     sources: ['messaging'],
     tables: [],
-    async apply(trx, event, meta) {
-      if (MATTERS.has(event.type)) await plan(trx, event, meta);
-    },
-    async applyBatch(trx, events) {
-      if (events.some((e) => MATTERS.has(e.event.type))) await planRuns(trx, events);
-    },
-  };
+    handles: HANDLES,
+    apply: plan,
+    applyBatch: runsOf('message.sent', (trx, run) => planMessages(trx, run, deps), plan),
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
-import { EventData, EventEnvelope, ultraGroupMembershipKey } from '@im/contracts';
-import { Projection, runsOf } from '@im/eventstore';
-import { applyDirectoryEvent } from '@im/service-kit';
+import { EventData, ultraGroupMembershipKey } from '@im/contracts';
+import { defineProjection, isEventOf, runsOf, TypedEvent } from '@im/eventstore';
+import { applyDirectoryEvent, DIRECTORY_EVENTS } from '@im/service-kit';
 import { Kysely, sql } from 'kysely';
 import type { DB } from '../db.generated';
 
@@ -14,57 +14,73 @@ type Sent = EventData<'message.sent'>;
  */
 export const PUSH_VIEW = 'push_view';
 
-export const pushViewProjection: Projection = {
+const HANDLES = [
+  'message.sent',
+  'message.recalled',
+  'group.upserted',
+  'ultragroup.upserted',
+  'message-type.registered',
+  'chatroom.member.joined',
+  'chatroom.member.left',
+  'chatroom.deleted',
+  'conversation.read',
+  ...DIRECTORY_EVENTS,
+] as const;
+
+export const pushViewProjection = defineProjection({
   name: PUSH_VIEW,
   sources: ['messaging', 'receipts'],
   tables: ['group_members', 'profiles', 'groups', 'message_types', 'message_refs', 'read_positions', 'chatroom_members'],
+  handles: HANDLES,
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
-};
+});
 
-async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
-  if (await applyDirectoryEvent(trx, event)) return;
+async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]>): Promise<void> {
+  if (isEventOf(DIRECTORY_EVENTS, event)) return applyDirectoryEvent(trx, event);
   switch (event.type) {
     case 'message.sent':
-      return onSent(trx, [event.data as Sent]);
+      return onSent(trx, [event.data]);
     case 'message.recalled':
-      await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', (event.data as EventData<'message.recalled'>).messageUId).execute();
+      await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', event.data.messageUId).execute();
       return;
     case 'group.upserted': {
-      const g = event.data as EventData<'group.upserted'>;
+      const g = event.data;
       await trx.insertInto('groups').values({ group_id: g.groupId, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
       return;
     }
     case 'ultragroup.upserted': {
       // Its name titles its pushes, kept beside the groups' under its membership key.
-      const g = event.data as EventData<'ultragroup.upserted'>;
+      const g = event.data;
       const group_id = ultraGroupMembershipKey(g.ultraGroupId);
       await trx.insertInto('groups').values({ group_id, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
       return;
     }
     case 'message-type.registered': {
-      const t = event.data as EventData<'message-type.registered'>;
+      const t = event.data;
       const push_content = t.isStatus ? null : t.pushContent;
       await trx.insertInto('message_types').values({ object_name: t.objectName, push_content }).onConflict((oc) => oc.column('object_name').doUpdateSet({ push_content })).execute();
       return;
     }
     case 'chatroom.member.joined': {
-      const j = event.data as EventData<'chatroom.member.joined'>;
+      const j = event.data;
       await trx.insertInto('chatroom_members').values({ chatroom_id: j.chatroomId, user_id: j.userId }).onConflict((oc) => oc.doNothing()).execute();
       return;
     }
     case 'chatroom.member.left': {
-      const l = event.data as EventData<'chatroom.member.left'>;
+      const l = event.data;
       await trx.deleteFrom('chatroom_members').where('chatroom_id', '=', l.chatroomId).where('user_id', '=', l.userId).execute();
       return;
     }
     case 'chatroom.deleted':
-      await trx.deleteFrom('chatroom_members').where('chatroom_id', '=', (event.data as EventData<'chatroom.deleted'>).chatroomId).execute();
+      await trx.deleteFrom('chatroom_members').where('chatroom_id', '=', event.data.chatroomId).execute();
       return;
     case 'conversation.read':
-      return onRead(trx, event.data as EventData<'conversation.read'>);
-    default:
-      return;
+      return onRead(trx, event.data);
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
   }
 }
 

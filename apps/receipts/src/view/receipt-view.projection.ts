@@ -1,40 +1,41 @@
-import { ConversationType, EventData, EventEnvelope } from '@im/contracts';
-import { Projection, runsOf } from '@im/eventstore';
+import { ConversationType, EventData } from '@im/contracts';
+import { defineProjection, runsOf, TypedEvent } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { membersAtSend } from './membership.rules';
 import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
-type Members = EventData<'group.members.added'>;
+const HANDLES = ['message.sent', 'message.recalled', 'group.members.added', 'group.members.removed'] as const;
 
 /**
  * What receipts needs to know of messaging: stored messages (seq, sender, who they were for)
  * and group membership as seq intervals. One consumer applies the messaging stream in order,
  * so "the members when it was sent" is the open intervals at the time message.sent is applied.
  */
-export const receiptViewProjection: Projection = {
+export const receiptViewProjection = defineProjection({
   name: 'receipt_view',
   sources: ['messaging'],
   tables: ['receipt_messages', 'receipt_conversations', 'group_members', 'receipt_groups'],
+  handles: HANDLES,
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onMessagesSent(trx, run), apply),
-};
+});
 
-async function apply(trx: Kysely<DB>, event: EventEnvelope): Promise<void> {
+async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]>): Promise<void> {
   switch (event.type) {
     case 'message.sent':
-      return onMessagesSent(trx, [event.data as Sent]);
-    case 'message.recalled': {
-      const r = event.data as EventData<'message.recalled'>;
-      await trx.updateTable('receipt_messages').set({ recalled: true }).where('message_uid', '=', r.messageUId).execute();
+      return onMessagesSent(trx, [event.data]);
+    case 'message.recalled':
+      await trx.updateTable('receipt_messages').set({ recalled: true }).where('message_uid', '=', event.data.messageUId).execute();
       return;
-    }
     case 'group.members.added':
-      return onMembersAdded(trx, event.data as Members);
+      return onMembersAdded(trx, event.data);
     case 'group.members.removed':
-      return onMembersRemoved(trx, event.data as Members);
-    default:
-      return;
+      return onMembersRemoved(trx, event.data);
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
   }
 }
 
@@ -97,7 +98,7 @@ async function lastSeq(trx: Kysely<DB>, groupId: string): Promise<number> {
 }
 
 /** A joiner is a member of the messages after the group's current seq; a duplicate join opens nothing. */
-async function onMembersAdded(trx: Kysely<DB>, e: Members): Promise<void> {
+async function onMembersAdded(trx: Kysely<DB>, e: EventData<'group.members.added'>): Promise<void> {
   const joined = await lastSeq(trx, e.groupId);
   const { rows } = await sql<{ user_id: string }>`
     INSERT INTO group_members (group_id, user_id, joined_seq, left_seq)
@@ -110,7 +111,7 @@ async function onMembersAdded(trx: Kysely<DB>, e: Members): Promise<void> {
 }
 
 /** A leaver stays a member of every message up to the group's current seq. */
-async function onMembersRemoved(trx: Kysely<DB>, e: Members): Promise<void> {
+async function onMembersRemoved(trx: Kysely<DB>, e: EventData<'group.members.removed'>): Promise<void> {
   const left = await lastSeq(trx, e.groupId);
   const closed = await trx
     .updateTable('group_members')
