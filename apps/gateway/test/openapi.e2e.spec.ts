@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ERROR_CODES } from '@im/contracts';
 import { createTestEnv, startStack, TestEnv, TestStack } from '@im/stack';
 import { CLIENT_TYPES_FILE, generateClientTypes } from '../src/openapi/client-types';
-import { ERROR_CODES } from '../src/openapi/error-codes';
 
 type Responses = Record<string, { content?: Record<string, { schema?: unknown }>; 'x-error-codes'?: string[] }>;
 type Operation = { operationId?: string; tags?: string[]; responses: Responses };

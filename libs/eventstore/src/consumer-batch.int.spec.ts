@@ -23,7 +23,7 @@ describe('projection consumer: batches', () => {
   const singles: string[] = [];
 
   const refuse = (userId: string) => {
-    if (userId.startsWith('blocked')) throw Errors.unprocessable('USER_BLOCKED', `${userId} is blocked`);
+    if (userId.startsWith('blocked')) throw Errors.forbidden(`${userId} is blocked`);
   };
   const apply: Projection<'user.upserted'>['apply'] = async (trx, event) => {
     const { userId } = event.data;
@@ -104,7 +104,7 @@ describe('projection consumer: batches', () => {
       expect(singles.filter((id) => id === 'blocked-17')).toHaveLength(1);
       const parked = await listParked(db, { projection: 'seen' });
       expect(parked).toHaveLength(1);
-      expect(parked[0].error).toMatch(/^USER_BLOCKED/);
+      expect(parked[0].error).toMatch(/^FORBIDDEN/);
 
       // Later batches go as sets again.
       const before = sets.length;

@@ -43,7 +43,7 @@ describe('projection consumer: poison and transient failures', () => {
       offered.add(event.type);
       const { userId } = event.data;
       const blocked = await sql`SELECT 1 FROM blocked WHERE user_id = ${userId ?? null}`.execute(trx);
-      if (blocked.rows.length > 0) throw Errors.unprocessable('USER_BLOCKED', `${userId} is blocked`);
+      if (blocked.rows.length > 0) throw Errors.forbidden(`${userId} is blocked`);
       if (userId?.startsWith('gated-')) {
         await sql`SET LOCAL lock_timeout = '50ms'`.execute(trx);
         try {
@@ -126,7 +126,7 @@ describe('projection consumer: poison and transient failures', () => {
     expect(garbage.payload!.toString()).toBe('{not json');
     expect(garbage.error).toMatch(/^not JSON/);
     expect(shapeless.error).toMatch(/postgres 23502/);
-    expect(refused.error).toMatch(/^USER_BLOCKED \(422\)/);
+    expect(refused.error).toMatch(/^FORBIDDEN \(403\)/);
     expect(refused.event_id).toBe(JSON.parse(refused.payload!.toString()).id);
     expect(foreign.error).toMatch(/not an event of messaging/);
     // Each logged once, at error level, and counted.

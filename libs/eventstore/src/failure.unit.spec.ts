@@ -11,7 +11,7 @@ describe('classifyFailure', () => {
     ['a poison event', new PoisonEvent('not JSON')],
     ['a domain refusal', Errors.forbidden()],
     ['a 404 from another service', Errors.notFound('user')],
-    ['a 422', Errors.unprocessable('X', 'no')],
+    ['a 422', Errors.unprocessable('OWN_MESSAGE', 'no')],
     ['a NOT NULL violation (23502)', pg('23502')],
     ['a unique violation (23505)', pg('23505')],
     ['invalid text (22P02)', pg('22P02')],
@@ -23,7 +23,7 @@ describe('classifyFailure', () => {
   it.each([
     ['a stream version conflict', Errors.conflict('CONCURRENCY_CONFLICT', 'moved')],
     ['a service that did not answer', Errors.unavailable('push did not answer')],
-    ['a 429', new AppError('SLOW_DOWN', 429, 'later')],
+    ['a 429', new AppError('RATE_LIMITED', 'later')],
     ['a serialization failure (40001)', pg('40001')],
     ['a deadlock (40P01)', pg('40P01')],
     ['a lock timeout (55P03)', pg('55P03')],

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   AppError,
   assertSafeInput,
+  errorBody,
   Errors,
   isInternalMethod,
   parseOrThrow,
@@ -170,7 +171,7 @@ export class RpcServer<S extends ServiceName> {
   }
 }
 
-const INTERNAL = { code: 'INTERNAL', message: 'internal error', status: 500 } as const;
+const INTERNAL = errorBody('INTERNAL', 'internal error');
 
 /** JSON bytes of a reply; a reply JSON cannot represent (a BigInt, a cycle) becomes `fallback`. */
 function encode(reply: RpcResponse<unknown>, fallback?: (e: unknown) => RpcResponse<unknown>): Uint8Array {

@@ -99,7 +99,7 @@ function planPatch(state: ExpansionState, patch: PatchExpansionBody, isServer: b
   const stale = Object.entries(patch.expectedVersions ?? {}).filter(([k, v]) => (current.get(k)?.version ?? 0) !== v);
   if (stale.length > 0) {
     const currentValues = Object.fromEntries(stale.map(([k]) => [k, toEntry(current.get(k))]));
-    throw new AppError('EXPANSION_VERSION_CONFLICT', 409, 'an expected version is stale', { current: currentValues });
+    throw new AppError('EXPANSION_VERSION_CONFLICT', 'an expected version is stale', { current: currentValues });
   }
   const cleared = patch.clear === true;
   const base = cleared ? new Map<string, KeyState>() : current;

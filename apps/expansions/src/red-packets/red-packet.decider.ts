@@ -140,7 +140,7 @@ function claim(p: RedPacket, claims: Map<string, Claim>, userId: string, now: nu
   if (mine) {
     throw Errors.conflict('ALREADY_CLAIMED', 'you already claimed this red packet', { amount: mine.amount, claimedAt: mine.claimedAt });
   }
-  if (p.status === 'expired' || now >= p.expiresAt) throw new AppError('RED_PACKET_EXPIRED', 410, 'the red packet has expired');
+  if (p.status === 'expired' || now >= p.expiresAt) throw new AppError('RED_PACKET_EXPIRED', 'the red packet has expired');
   if (p.remainingCount === 0) throw Errors.conflict('RED_PACKET_EXHAUSTED', 'every share has been claimed');
   const amount = nextShare(p, random);
   const conv = conversationOf(p);
@@ -161,7 +161,7 @@ function assertMayClaim(p: RedPacket, userId: string): void {
     throw Errors.forbidden('only the receiver may claim this red packet');
   }
   if (p.receiverIds && !p.receiverIds.includes(userId))
-    throw new AppError('NOT_A_RECEIVER', 403, 'this red packet is for its receivers only');
+    throw new AppError('NOT_A_RECEIVER', 'this red packet is for its receivers only');
 }
 
 /** Expiry refunds the unclaimed rest once; a finished or already expired packet has nothing to do. */

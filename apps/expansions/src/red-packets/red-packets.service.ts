@@ -115,7 +115,7 @@ export class RedPacketsService {
       if (!(await isGroupMember(this.db, targetId, senderId))) throw Errors.notFound('group');
       for (const r of receiverIds ?? []) {
         if (!(await isGroupMember(this.db, targetId, r))) {
-          throw new AppError('RECEIVER_NOT_MEMBER', 422, 'every receiver must be a member of the group', { userId: r });
+          throw new AppError('RECEIVER_NOT_MEMBER', 'every receiver must be a member of the group', { userId: r });
         }
       }
       return;

@@ -1,6 +1,5 @@
-import { ReplySchemas } from '@im/contracts';
+import { ERROR_CODES, ErrorCode, ReplySchemas } from '@im/contracts';
 import { z } from 'zod';
-import { ERROR_CODES, ErrorCode } from './error-codes';
 import { PROMETHEUS_TEXT, SSE } from './gateway-responses';
 import { Operation, OPERATIONS } from './operations';
 

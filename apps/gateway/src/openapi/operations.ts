@@ -6,6 +6,7 @@ import {
   ConversationListQuery,
   CreateRedPacketBody,
   DeleteChatroomAttributeBody,
+  ErrorCode,
   HistoryQuery,
   MarkReadBody,
   NotificationBody,
@@ -31,7 +32,6 @@ import {
 } from '@im/contracts';
 import { z } from 'zod';
 import { StreamQuery, StreamTicketBody, StreamTicketIssued } from '../stream/stream.schemas';
-import { ErrorCode } from './error-codes';
 import { HealthView, LiveView, PROMETHEUS_TEXT, ReadyView, SSE } from './gateway-responses';
 
 export type Auth = 'public' | 'server' | 'user' | 'any';

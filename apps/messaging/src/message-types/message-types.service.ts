@@ -28,7 +28,7 @@ export class MessageTypesService {
   /** Registers or changes a type; registering it again unchanged appends nothing. */
   async register({ objectName, body }: RpcParsed<'messaging', 'message-types.register'>): Promise<Registered> {
     if (!CUSTOM_TYPE_NAME.test(objectName)) {
-      throw new AppError('INVALID_OBJECT_NAME', 400, 'a custom objectName must not start with RC: and has at most 32 characters of A-Z a-z 0-9 _ : . -', [
+      throw new AppError('INVALID_OBJECT_NAME', 'a custom objectName must not start with RC: and has at most 32 characters of A-Z a-z 0-9 _ : . -', [
         { path: 'objectName', message: 'not a valid custom message type name' },
       ]);
     }

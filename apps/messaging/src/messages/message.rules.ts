@@ -68,7 +68,7 @@ export function mentionOf(type: number, content: Record<string, unknown>, isMent
 }
 
 export function unknownMessageType(objectName: string): AppError {
-  return new AppError('UNKNOWN_MESSAGE_TYPE', 400, `${objectName} is not a registered message type`, [
+  return new AppError('UNKNOWN_MESSAGE_TYPE', `${objectName} is not a registered message type`, [
     { path: 'objectName', message: 'not a registered message type' },
   ]);
 }

@@ -133,7 +133,7 @@ export class SendMessageService {
     const members = type === ConversationType.GROUP ? await this.membersAmong(targetId, userIds) : userIds.filter((id) => id === targetId);
     const outside = userIds.filter((id) => !members.includes(id));
     if (outside.length > 0) {
-      throw new AppError('DIRECTED_USER_NOT_MEMBER', 422, 'every directed user must be in the conversation', { userIds: outside });
+      throw new AppError('DIRECTED_USER_NOT_MEMBER', 'every directed user must be in the conversation', { userIds: outside });
     }
   }
 

@@ -86,5 +86,5 @@ export async function missingUsers(db: Kysely<MessagingDB>, userIds: string[]): 
 
 export async function assertUsersExist(db: Kysely<MessagingDB>, userIds: string[]): Promise<void> {
   const missing = await missingUsers(db, userIds);
-  if (missing.length > 0) throw new AppError('NOT_FOUND', 404, 'user not found or no access', { userIds: missing });
+  if (missing.length > 0) throw new AppError('NOT_FOUND', 'user not found or no access', { userIds: missing });
 }

@@ -9,7 +9,7 @@ import { OutboundClient, OutboundError } from '@im/outbound';
 export async function assertReachable(outbound: OutboundClient, body: RegisterDeviceBody, pattern: RegExp | null): Promise<void> {
   const [path, url] = body.platform === 'webhook' ? ['url', body.url] : ['subscription.endpoint', body.subscription.endpoint];
   if (body.platform === 'webhook' && pattern && !pattern.test(url)) {
-    throw new AppError('WEBHOOK_URL_NOT_ALLOWED', 422, 'this webhook URL is not allowed by the server configuration', [{ path: 'url', message: 'not allowed' }]);
+    throw new AppError('WEBHOOK_URL_NOT_ALLOWED', 'this webhook URL is not allowed by the server configuration', [{ path: 'url', message: 'not allowed' }]);
   }
   try {
     await outbound.check(url);

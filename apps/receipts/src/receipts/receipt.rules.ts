@@ -6,17 +6,17 @@ import type { ReceiptMessage } from '../view/receipt-messages';
 export const RECEIPT_ERRORS = {
   /** 422: a receipt for one's own message. */
   ownMessage: (messageUIds: string[]) =>
-    new AppError('OWN_MESSAGE', 422, 'receipts are for messages sent by others', { messageUIds }),
+    new AppError('OWN_MESSAGE', 'receipts are for messages sent by others', { messageUIds }),
   /** 422: the message was sent without needReadReceipt and its sender has not asked since. */
   notRequested: (messageUIds: string[]) =>
-    new AppError('RECEIPT_NOT_REQUESTED', 422, 'the message does not collect read receipts', { messageUIds }),
+    new AppError('RECEIPT_NOT_REQUESTED', 'the message does not collect read receipts', { messageUIds }),
   /** 422: a read position past the conversation's last message. */
   seqAhead: (seq: number, lastSeq: number) =>
-    new AppError('READ_SEQ_AHEAD', 422, `seq ${seq} is past the last message of the conversation (${lastSeq})`, { seq, lastSeq }),
+    new AppError('READ_SEQ_AHEAD', `seq ${seq} is past the last message of the conversation (${lastSeq})`, { seq, lastSeq }),
 };
 
 function notFound(messageUIds: string[]): AppError {
-  return new AppError('NOT_FOUND', 404, 'message not found or no access', { messageUIds });
+  return new AppError('NOT_FOUND', 'message not found or no access', { messageUIds });
 }
 
 /**
