@@ -3,6 +3,7 @@ import { connect, NatsConnection } from '@nats-io/transport-node';
 import { bootService } from '@im/service-kit';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { ExpansionsModule } from '../src/expansions.module';
+import { RedPacketExpiryWorker } from '../src/red-packets/expiry.worker';
 
 /** The seed's red packet flow through HTTP and NATS, in a group and in a private chat. */
 describe('red packets e2e', () => {
@@ -17,9 +18,8 @@ describe('red packets e2e', () => {
   const [sender, ...others] = members;
 
   beforeAll(async () => {
-    process.env.RED_PACKET_EXPIRY_SCAN_MS = '100';
     env = await createTestEnv();
-    stack = await startStack(env, { only: ['messaging', 'expansions'], clock });
+    stack = await startStack(env, { only: ['messaging', 'expansions'], clock, settings: { expansions: { expiryScanMs: 100 } } });
     api = stack.api;
     nc = await connect({ servers: env.natsUrl });
     nc.subscribe(`${env.prefix}.events.expansions.>`, { callback: (_e, m) => void events.push(m.json()) });
@@ -31,7 +31,6 @@ describe('red packets e2e', () => {
   });
 
   afterAll(async () => {
-    delete process.env.RED_PACKET_EXPIRY_SCAN_MS;
     await nc?.close();
     await stack?.close();
     await env?.dispose();
@@ -137,8 +136,10 @@ describe('red packets e2e', () => {
       expect({ body, status: r.status, code: r.body.error?.code }).toEqual({ body, status, code });
     }
     expect((await create('stranger', { conversationType: 3, targetId: 'g10', totalAmount: 10, count: 1 })).status).toBe(404);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(events.slice(before).filter((e) => e.type === 'redpacket.created')).toEqual([]);
+    // A packet created after the refusals: its event comes after any of theirs would have.
+    const sentinel = (await create(sender, { conversationType: 3, targetId: 'g10', totalAmount: 10, count: 1 })).body.redPacketId;
+    await eventually(async () => expect(events.some((e) => e.type === 'redpacket.created' && e.data.redPacketId === sentinel)).toBe(true));
+    expect(events.slice(before).filter((e) => e.type === 'redpacket.created').map((e) => e.data.redPacketId)).toEqual([sentinel]);
   });
 
   it('lets only the receivers of an exclusive packet claim it', async () => {
@@ -170,8 +171,12 @@ describe('red packets e2e', () => {
       await eventually(async () => {
         expect(events.filter((e) => e.type === 'redpacket.refunded' && e.data.redPacketId === body.redPacketId)).toHaveLength(1);
       });
-      // Both replicas keep scanning: still exactly one refund.
-      await new Promise((r) => setTimeout(r, 400));
+      // Both replicas scan again after it: neither refunds anything more.
+      const workers = [stack.services.get('expansions')!, replica].map((app) => app.get(RedPacketExpiryWorker));
+      expect(await Promise.all(workers.map((w) => w.scan()))).toEqual([0, 0]);
+      // A packet created after those scans: its event comes after any refund they could have appended.
+      const sentinel = (await create(sender, { conversationType: 3, targetId: 'g10', totalAmount: 10, count: 1 })).body.redPacketId;
+      await eventually(async () => expect(events.some((e) => e.type === 'redpacket.created' && e.data.redPacketId === sentinel)).toBe(true));
       const refunds = events.filter((e) => e.type === 'redpacket.refunded' && e.data.redPacketId === body.redPacketId);
       expect(refunds).toHaveLength(1);
       expect(refunds[0].data).toMatchObject({ amount: 500 - claimed, claimedCount: 2, currency: 'CNY' });

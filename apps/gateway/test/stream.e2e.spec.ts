@@ -22,10 +22,8 @@ describe('gateway stream e2e', () => {
   const open: SseClient[] = [];
 
   beforeAll(async () => {
-    process.env.STREAM_HEARTBEAT_MS = '100';
-    process.env.STREAM_MAX_PER_USER = '3';
     env = await createTestEnv();
-    stack = await startStack(env, { only: ['messaging'] });
+    stack = await startStack(env, { only: ['messaging'], gateway: { heartbeatMs: 100, streamMaxPerUser: 3 } });
     nc = await connect({ servers: env.natsUrl });
     subjects = new Subjects(env.prefix);
     // What the push service keeps: the board of who has a live stream.
@@ -38,8 +36,6 @@ describe('gateway stream e2e', () => {
   });
 
   afterAll(async () => {
-    delete process.env.STREAM_HEARTBEAT_MS;
-    delete process.env.STREAM_MAX_PER_USER;
     board?.stop();
     open.forEach((c) => c.close());
     await nc?.close();
@@ -73,18 +69,19 @@ describe('gateway stream e2e', () => {
     await phone.waitFor(5);
     const back = await device('laptop', laptop.lastId!);
     await deliver('u.1', 'message.sent', 6);
-    await back.waitFor(3);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(back.events.map((e) => e.data.data.n)).toEqual([4, 5, 6]);
-    expect(back.events.map((e) => e.event)).toEqual(['expansion.updated', 'redpacket.claimed', 'message.sent']);
+    // A sentinel after the last: one user's deliveries arrive in order, so nothing else came before it.
+    await deliver('u.1', 'message.sent', 60);
+    await back.waitFor(4);
+    expect(back.events.map((e) => e.data.data.n)).toEqual([4, 5, 6, 60]);
+    expect(back.events.map((e) => e.event)).toEqual(['expansion.updated', 'redpacket.claimed', 'message.sent', 'message.sent']);
   });
 
   it("never mixes users' deliveries", async () => {
     const c = await device('tablet');
     await deliver('someone-else', 'message.sent', 99);
+    // The sentinel: later in the same delivery stream, so a leak of 99 would have come first.
     await deliver('u.1', 'message.sent', 7);
     await c.waitFor(1);
-    await new Promise((r) => setTimeout(r, 200));
     expect(c.events.map((e) => e.data.data.n)).toEqual([7]);
   });
 
@@ -94,7 +91,9 @@ describe('gateway stream e2e', () => {
     await c.waitFor(1);
     expect(c.events[0]).toMatchObject({ id: null, event: 'message.sent', data: { data: { typing: true } } });
     const again = await device('watch-2', '0');
-    await new Promise((r) => setTimeout(r, 200));
+    // A stored delivery after it: the replay from the start comes before it, so waiting for it waits the replay out.
+    await deliver('u.1', 'message.sent', 70);
+    await eventually(async () => expect(again.events.some((e) => e.data.data?.n === 70)).toBe(true));
     expect(again.events.some((e) => e.data.data.typing)).toBe(false);
   });
 

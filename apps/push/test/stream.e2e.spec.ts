@@ -83,11 +83,13 @@ describe('real-time stream e2e', () => {
       expect(uids).toEqual(expect.arrayContaining(missed.map((m) => m.body.messageUId)));
     });
     const back = await device('bo', 'laptop', resumeFrom);
+    // A message after the resume: the replay comes before it, so once both devices have it, nothing else is on its way.
+    const sentinel = await api.sendText('ana', 3, 'gs', 'after the resume');
+    const has = (d: SseClient) => d.events.some((e) => e.data.data?.messageUId === sentinel.body.messageUId);
+    await eventually(async () => expect([has(phone), has(back)]).toEqual([true, true]));
     const expected = phone.events.filter((e) => e.id !== null && Number(e.id) > Number(resumeFrom)).map((e) => e.data.id);
-    await back.waitFor(expected.length);
-    await new Promise((r) => setTimeout(r, 300));
     expect(back.events.map((e) => e.data.id)).toEqual(expected);
-    expect(back.events.filter((e) => e.event === 'message.sent').map((e) => e.data.data.messageUId)).toEqual(missed.map((m) => m.body.messageUId));
+    expect(back.events.filter((e) => e.event === 'message.sent').map((e) => e.data.data.messageUId)).toEqual([...missed, sentinel].map((m) => m.body.messageUId));
   });
 
   it('brings a status message only to users connected now, and never stores it', async () => {
@@ -103,7 +105,9 @@ describe('real-time stream e2e', () => {
     expect(history.body.messages.map((m: { messageUId: string }) => m.messageUId)).not.toContain(typing.body.messageUId);
     // A device that connects later with an old Last-Event-ID never gets it.
     const later = await device('cy', 'cy-tablet', '0');
-    await new Promise((r) => setTimeout(r, 500));
+    // A stored message after it: the replay from the start comes before it, so waiting for it waits the replay out.
+    const sentinel = await api.sendText('ana', 3, 'gs', 'after the typing');
+    await eventually(async () => expect(later.events.some((e) => e.data.data?.messageUId === sentinel.body.messageUId)).toBe(true));
     expect(later.events.some((e) => e.data.data?.messageUId === typing.body.messageUId)).toBe(false);
   });
 

@@ -15,9 +15,8 @@ describe('read receipts e2e', () => {
   const events: Array<{ type: string; data: any }> = [];
 
   beforeAll(async () => {
-    process.env.RECEIPTS_AHEAD_WAIT_MS = '200';
     env = await createTestEnv();
-    stack = await startStack(env, { clock: { now: () => new Date(Date.now() + offsetMs) } });
+    stack = await startStack(env, { clock: { now: () => new Date(Date.now() + offsetMs) }, settings: { receipts: { aheadWaitMs: 200 } } });
     api = stack.api;
     nc = await connect({ servers: env.natsUrl });
     nc.subscribe(`${env.prefix}.events.receipts.>`, { callback: (_e, m) => void events.push(m.json()) });
@@ -143,7 +142,9 @@ describe('read receipts e2e', () => {
     expect((await api.post('/v1/conversations/4/room/read', {}, { as: 'bob' })).status).toBe(422);
     expect((await api.post('/v1/conversations/3/g/read', { seq: 0 }, { as: 'bob' })).status).toBe(400);
 
-    await new Promise((r) => setTimeout(r, 200));
+    // A receipts event after the refusals (pat's unchanged setting): any event of theirs would have come before it.
+    expect((await api.put('/v1/users/me/settings', { readReceipts: true }, { as: 'pat' })).status).toBe(200);
+    await eventually(async () => expect(events.slice(before).some((e) => e.type === 'user.settings.updated' && e.data.userId === 'pat')).toBe(true));
     const touching = events.slice(before).filter((e) => e.type === 'conversation.read' || JSON.stringify(e.data).includes(m.messageUId));
     expect(touching).toEqual([]);
     expect((await receipts('alice', m.messageUId)).body.receipts[0]).toMatchObject({ readCount: 0, unreadCount: 5 });
