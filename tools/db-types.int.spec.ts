@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { createTestEnv, TestEnv } from '@im/testing';
 import { Migration, sql } from 'kysely';
-import { generatedPath, generateAll, render, SERVICE_MIGRATIONS } from './db-types';
+import { checkedValues, generatedPath, generateAll, render, SERVICE_MIGRATIONS } from './db-types';
 
 /** Where the committed file and the one the migrations give part, or null when they agree. */
 function drift(service: string, migrated: string): string | null {
@@ -46,6 +46,16 @@ describe('generated DB types', () => {
     const text = files.get('receipts')!;
     expect(text).toContain('export interface UserSettingsTable {\n  read_receipts: boolean;\n  theme: string | null;\n');
     expect(drift('receipts', text)).toMatch(/receipts\/src\/db\.generated\.ts differs from the migrations at line \d+ .*theme: string \| null.*npm run db:types/);
+  });
+
+  it('types a text column held to a list by CHECK (col IN (...)) as the union of its values, and leaves other checks alone', () => {
+    const checked = checkedValues([
+      { table_name: 'red_packets', def: "CHECK ((status = ANY (ARRAY['unclaimed'::text, 'it''s'::text])))" },
+      { table_name: 'red_packets', def: 'CHECK ((count > 0))' },
+    ]);
+    expect([...checked]).toEqual([['red_packets.status', "'unclaimed' | 'it\\'s'"]]);
+    const column = { table_name: 'red_packets', column_name: 'status', udt_name: 'text', is_nullable: 'YES', column_default: null, is_identity: 'NO', identity_generation: null, is_generated: 'NEVER' } as const;
+    expect(render('x', [column], checked)).toContain("  status: 'unclaimed' | 'it\\'s' | null;\n");
   });
 
   it('refuses a Postgres type it has no mapping for, naming the column', () => {

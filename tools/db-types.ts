@@ -60,9 +60,24 @@ const SCALARS: Record<string, string> = {
 };
 const ARRAYS: Record<string, string> = { _int8: 'string[]' };
 
-function tsType(c: Column): string {
+/** `CHECK (col IN ('a', 'b'))` as Postgres prints it back: the column's values, a union. */
+const CHECK_IN = /^CHECK \(\((\w+) = ANY \(ARRAY\[((?:'(?:[^']|'')*'::text(?:, )?)+)\]\)\)\)$/;
+
+export function checkedValues(checks: Array<{ table_name: string; def: string }>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { table_name, def } of checks) {
+    const m = CHECK_IN.exec(def);
+    if (!m) continue;
+    const values = [...m[2].matchAll(/'((?:[^']|'')*)'::text/g)].map((v) => `'${v[1].replace(/''/g, "'").replace(/[\\']/g, '\\$&')}'`);
+    out.set(`${table_name}.${m[1]}`, values.join(' | '));
+  }
+  return out;
+}
+
+function tsType(c: Column, checked: Map<string, string>): string {
   const udt = c.udt_name;
-  const base = ARRAYS[udt] ?? (udt.startsWith('_') && SCALARS[udt.slice(1)] ? `${SCALARS[udt.slice(1)]}[]` : SCALARS[udt]);
+  const listed = udt === 'text' ? checked.get(`${c.table_name}.${c.column_name}`) : undefined;
+  const base = listed ?? ARRAYS[udt] ?? (udt.startsWith('_') && SCALARS[udt.slice(1)] ? `${SCALARS[udt.slice(1)]}[]` : SCALARS[udt]);
   if (!base) throw new Error(`${c.table_name}.${c.column_name}: no TypeScript type for Postgres type ${udt} (add it to tools/db-types.ts)`);
   const value = c.is_nullable === 'YES' && base !== 'unknown' ? `${base} | null` : base;
   if (c.is_generated === 'ALWAYS' || c.identity_generation === 'ALWAYS') return `GeneratedAlways<${value}>`;
@@ -74,13 +89,13 @@ const pascal = (name: string): string => name.replace(/(^|_)([a-z0-9])/g, (_, __
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The file for one schema's columns: one interface per table, sorted, then `DB`. */
-export function render(service: string, columns: Column[]): string {
+export function render(service: string, columns: Column[], checked = new Map<string, string>()): string {
   const tables = new Map<string, Column[]>();
   for (const c of columns) tables.set(c.table_name, [...(tables.get(c.table_name) ?? []), c]);
   const names = [...tables.keys()].sort(byName);
   const body = names.map((t) => {
     const fields = tables.get(t)!.sort((a, b) => byName(a.column_name, b.column_name));
-    return `export interface ${pascal(t)}Table {\n${fields.map((c) => `  ${c.column_name}: ${tsType(c)};`).join('\n')}\n}\n`;
+    return `export interface ${pascal(t)}Table {\n${fields.map((c) => `  ${c.column_name}: ${tsType(c, checked)};`).join('\n')}\n}\n`;
   });
   const used = ['Generated', 'GeneratedAlways'].filter((g) => body.some((b) => b.includes(`${g}<`)));
   return [
@@ -109,7 +124,11 @@ export async function generateAll(databaseUrl: string, services = SERVICE_MIGRAT
                c.is_identity, c.identity_generation, c.is_generated
           FROM information_schema.columns c
          WHERE c.table_schema = ${service} AND c.table_name NOT LIKE 'kysely_migration%'`.execute(db);
-      out.set(service, render(service, rows));
+      const { rows: checks } = await sql<{ table_name: string; def: string }>`
+        SELECT rel.relname AS table_name, pg_get_constraintdef(c.oid) AS def
+          FROM pg_constraint c JOIN pg_class rel ON rel.oid = c.conrelid JOIN pg_namespace n ON n.oid = rel.relnamespace
+         WHERE c.contype = 'c' AND n.nspname = ${service}`.execute(db);
+      out.set(service, render(service, rows, checkedValues(checks)));
     } finally {
       await db.destroy();
     }

@@ -65,7 +65,7 @@ export interface ParkedEventsTable {
   event_id: string | null;
   event_type: string | null;
   id: Generated<number>;
-  kind: string;
+  kind: 'poison' | 'gap';
   last_sequence: number | null;
   parked_at: Generated<Date>;
   payload: Buffer | null;
@@ -105,7 +105,7 @@ export interface RedPacketsTable {
   expires_at: number;
   greeting: string | null;
   message_uid: string | null;
-  mode: string;
+  mode: 'random' | 'fixed';
   payment_key: string | null;
   receiver_ids: string[] | null;
   red_packet_id: string;
@@ -113,7 +113,7 @@ export interface RedPacketsTable {
   remaining_amount: number;
   remaining_count: number;
   sender_id: string;
-  status: string;
+  status: 'unclaimed' | 'partial' | 'claimed' | 'expired';
   target_id: string;
   total_amount: number;
   version: number;

@@ -6,7 +6,7 @@ export interface BeforeSendCallbackTable {
   configured_at: number;
   id: string;
   object_names: string[] | null;
-  on_timeout: string;
+  on_timeout: 'allow' | 'reject';
   secret: string;
   timeout_ms: number;
   url: string;
@@ -166,7 +166,7 @@ export interface ParkedEventsTable {
   event_id: string | null;
   event_type: string | null;
   id: Generated<number>;
-  kind: string;
+  kind: 'poison' | 'gap';
   last_sequence: number | null;
   parked_at: Generated<Date>;
   payload: Buffer | null;

@@ -15,7 +15,7 @@ export interface CallbackJobsTable {
   last_error: string | null;
   lease_until: number | null;
   order_key: string;
-  status: string;
+  status: 'pending' | 'sending' | 'sent' | 'failed';
 }
 
 export interface ChatroomMembersTable {
@@ -25,7 +25,7 @@ export interface ChatroomMembersTable {
 
 export interface DevicesTable {
   device_id: string;
-  platform: string;
+  platform: 'webhook' | 'webpush';
   registered_at: number;
   secret: string | null;
   subscription: unknown;
@@ -99,7 +99,7 @@ export interface ParkedEventsTable {
   event_id: string | null;
   event_type: string | null;
   id: Generated<number>;
-  kind: string;
+  kind: 'poison' | 'gap';
   last_sequence: number | null;
   parked_at: Generated<Date>;
   payload: Buffer | null;
@@ -136,7 +136,7 @@ export interface PushAttemptsTable {
   attempt: number;
   error: string | null;
   http_status: number | null;
-  outcome: string;
+  outcome: 'sent' | 'retry' | 'failed' | 'skipped';
   push_id: number;
 }
 
@@ -151,7 +151,7 @@ export interface PushJobsTable {
   due_at: number;
   finished_at: number | null;
   follows_stream: Generated<boolean>;
-  kind: string;
+  kind: 'message' | 'recall';
   lease_until: number | null;
   message_uid: string;
   object_name: string;
@@ -162,7 +162,7 @@ export interface PushJobsTable {
   sender_id: string;
   sent_time: number;
   seq: number | null;
-  status: string;
+  status: 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
   target_id: string;
   title: string | null;
   user_id: string;

@@ -48,7 +48,7 @@ export interface ParkedEventsTable {
   event_id: string | null;
   event_type: string | null;
   id: Generated<number>;
-  kind: string;
+  kind: 'poison' | 'gap';
   last_sequence: number | null;
   parked_at: Generated<Date>;
   payload: Buffer | null;

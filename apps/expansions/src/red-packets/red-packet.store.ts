@@ -124,7 +124,6 @@ export function rowOf(p: RedPacket, version: number) {
   };
 }
 
-/** A packet from its row; mode and status are text columns held to their values by CHECK constraints. */
 export function fromRow(r: Selectable<RedPacketsTable>): RedPacket {
   return {
     id: r.red_packet_id,
@@ -132,7 +131,7 @@ export function fromRow(r: Selectable<RedPacketsTable>): RedPacket {
     conversationId: r.conversation_id,
     conversationType: r.conversation_type as PacketConversationType,
     targetId: r.target_id,
-    mode: r.mode as RedPacket['mode'],
+    mode: r.mode,
     currency: r.currency,
     totalAmount: r.total_amount,
     count: r.count,
@@ -141,7 +140,7 @@ export function fromRow(r: Selectable<RedPacketsTable>): RedPacket {
     refundedAmount: r.refunded_amount,
     receiverIds: r.receiver_ids,
     greeting: r.greeting,
-    status: r.status as RedPacket['status'],
+    status: r.status,
     expiresAt: r.expires_at,
     messageUId: r.message_uid,
     paymentId: r.payment_key === null ? null : r.payment_key.slice(r.sender_id.length + 1),

@@ -89,7 +89,7 @@ export class BeforeSendCache implements OnApplicationShutdown {
           secret: row.secret,
           timeoutMs: row.timeout_ms,
           objectNames: row.object_names ? new Set(row.object_names) : null,
-          onTimeout: row.on_timeout as BeforeSendConfig['onTimeout'], // text held to allow|reject by a CHECK
+          onTimeout: row.on_timeout,
           configuredAt: row.configured_at,
           client: this.client(row.timeout_ms),
         }

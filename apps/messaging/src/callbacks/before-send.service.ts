@@ -48,7 +48,7 @@ export class BeforeSendService {
     assertServer(actor.isServer);
     const row = await this.db.selectFrom('before_send_callback').selectAll().executeTakeFirst();
     if (!row) return { beforeSend: null };
-    return { beforeSend: { url: row.url, timeoutMs: row.timeout_ms, objectNames: row.object_names ?? null, onTimeout: row.on_timeout as 'allow' | 'reject', configuredAt: row.configured_at } };
+    return { beforeSend: { url: row.url, timeoutMs: row.timeout_ms, objectNames: row.object_names ?? null, onTimeout: row.on_timeout, configuredAt: row.configured_at } };
   }
 
   async remove({ actor }: RpcParsed<'messaging', 'callbacks.beforeSend.remove'>): Promise<RpcReply<'messaging', 'callbacks.beforeSend.remove'>> {

@@ -1,7 +1,7 @@
 import { EventEnvelope, SERVICES } from '@im/contracts';
 import { allEventsExcept, AppliedEvent, Projection } from '@im/eventstore';
-import { Kysely } from 'kysely';
-import type { DB } from '../db.generated';
+import { Insertable, Kysely } from 'kysely';
+import type { CallbackJobsTable, DB } from '../db.generated';
 
 /** Rows per insert statement (a batch of a busy stream can be large). */
 const INSERT_CHUNK = 500;
@@ -37,7 +37,7 @@ async function plan(trx: Kysely<DB>, events: AppliedEvent[], now: number): Promi
   const jobs = events
     .map((e) => e.event)
     .filter((e) => wanted.has(e.type) && Date.parse(e.time) >= since)
-    .map((e) => ({
+    .map((e): Insertable<CallbackJobsTable> => ({
       event_id: e.id,
       event_type: e.type,
       order_key: orderKey(e),

@@ -1,10 +1,10 @@
 import { EventData } from '@im/contracts';
-import { Kysely, sql } from 'kysely';
+import { Insertable, Kysely, sql } from 'kysely';
 import { targetFor } from '../view/conversation-members';
 import { devicesOf, namesOf } from './planner-lookups';
 import type { PlannerDeps } from './push-planner.reaction';
 import { candidates, passesMute, pushTitle, recallBody } from './push.rules';
-import type { DB } from '../db.generated';
+import type { DB, PushJobsTable } from '../db.generated';
 
 type Recalled = EventData<'message.recalled'>;
 type Appended = EventData<'message.stream.appended'>;
@@ -33,7 +33,7 @@ export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<Planne
   const names = await namesOf(trx, r);
   const title = pushTitle({ conversationType: r.conversationType, disablePushTitle: false }, names);
   const body = recallBody(r, names.sender);
-  const jobs = rows.map((d) => ({
+  const jobs = rows.map((d): Insertable<PushJobsTable> => ({
     message_uid: r.messageUId,
     kind: 'recall',
     user_id: d.user_id,
