@@ -55,8 +55,13 @@ describe('red packets: only the app server makes money (e2e)', () => {
     expect(ok.status).toBe(201);
     await eventually(async () => expect(created.map((e) => e.data.redPacketId)).toContain(ok.body.redPacketId));
     expect(created.map((e) => e.data.greeting)).toEqual(['setup', 'sentinel']);
-    const history = (await api.get('/v1/conversations/3/g/messages?limit=100', { as: 'm1' })).body.messages as any[];
-    expect(history.filter((m) => m.objectName === 'app:red_packet').map((m) => m.content.greeting).sort()).toEqual(['sentinel', 'setup']);
+    // History is messaging's projection: wait until it has the sentinel's message, then nothing else may be there.
+    await eventually(async () => {
+      const history = (await api.get('/v1/conversations/3/g/messages?limit=100', { as: 'm1' })).body.messages as any[];
+      const greetings = history.filter((m) => m.objectName === 'app:red_packet').map((m) => m.content.greeting);
+      expect(greetings).toContain('sentinel');
+      expect(greetings.sort()).toEqual(['sentinel', 'setup']);
+    });
   });
 
   it("refuses a sender's own app:red_packet message that carries the packet's keys, token or server key", async () => {
