@@ -16,7 +16,10 @@ import {
   SUPPORTED_CONVERSATION_TYPES,
 } from '@im/contracts';
 
-/** Pure rules of sending a message: no I/O, so each is unit-tested on its own. */
+/**
+ * Pure rules of accepting a send: no I/O, so each is unit-tested on its own. What an accepted
+ * message then becomes (its event, a recall, its stream) is message.decider.ts.
+ */
 
 export { actingUser } from '@im/contracts';
 
@@ -57,12 +60,20 @@ export interface Mention {
  * user-token send is one when it carries `mentionedInfo`, unless `isMentioned: false`. Type 2
  * keeps the listed ids; the caller narrows them to members.
  */
-export function mentionOf(type: number, content: Record<string, unknown>, isMentioned: boolean | undefined, isServer: boolean): Mention | null {
+export function mentionOf(
+  type: number,
+  content: Record<string, unknown>,
+  isMentioned: boolean | undefined,
+  isServer: boolean,
+): Mention | null {
   const info = content.mentionedInfo as MentionedInfo | undefined;
   const marked = isServer ? isMentioned === true : isMentioned !== false;
   if (!info || !marked) return null;
   if (type !== ConversationType.GROUP && type !== ConversationType.ULTRA_GROUP) {
-    throw Errors.validation([{ path: 'content.mentionedInfo', message: 'mentions are only allowed in groups' }], 'mentions are only allowed in groups');
+    throw Errors.validation(
+      [{ path: 'content.mentionedInfo', message: 'mentions are only allowed in groups' }],
+      'mentions are only allowed in groups',
+    );
   }
   return info.type === 1 ? { type: 1, userIds: [] } : { type: 2, userIds: [...new Set(info.userIdList ?? [])] };
 }
@@ -76,7 +87,9 @@ export function unknownMessageType(objectName: string): AppError {
 /** Receipt signals come from the receipts endpoints, never from a plain send. */
 export function assertSendable(def: MessageTypeDefinition): void {
   if (def.producedBy) {
-    throw Errors.unprocessable('USE_DEDICATED_ENDPOINT', `${def.objectName} is produced by ${def.producedBy}`, { endpoint: def.producedBy });
+    throw Errors.unprocessable('USE_DEDICATED_ENDPOINT', `${def.objectName} is produced by ${def.producedBy}`, {
+      endpoint: def.producedBy,
+    });
   }
 }
 
@@ -88,55 +101,12 @@ export function assertSendable(def: MessageTypeDefinition): void {
 export function directedRecipients(type: number, senderId: string, ids: string[] | undefined): string[] | undefined {
   if (!ids) return undefined;
   if (type !== ConversationType.GROUP && type !== ConversationType.PRIVATE) {
-    throw Errors.validation([{ path: 'directedUserIds', message: 'directed messages are for groups and private conversations' }], 'directed messages are for groups and private conversations');
+    throw Errors.validation(
+      [{ path: 'directedUserIds', message: 'directed messages are for groups and private conversations' }],
+      'directed messages are for groups and private conversations',
+    );
   }
   return [...new Set(ids)].filter((id) => id !== senderId);
-}
-
-export const STREAM_OBJECT_NAME = 'RC:StreamMsg';
-
-export interface StreamState {
-  seq: number;
-  bytes: number;
-  complete: boolean;
-}
-
-/** The first chunk of a streaming message is chunk 1; the whole stream is capped at 128 KB. */
-export function streamStart(objectName: string, content: Record<string, unknown>): StreamState | null {
-  if (objectName !== STREAM_OBJECT_NAME) return null;
-  if (content.seq !== undefined && content.seq !== 1) {
-    throw Errors.validation([{ path: 'content.seq', message: 'the first chunk has seq 1' }], 'the first chunk of a stream has seq 1');
-  }
-  return { seq: 1, bytes: Buffer.byteLength(String(content.content ?? ''), 'utf8'), complete: content.complete === true };
-}
-
-/**
- * The next chunk of a stream: consecutive seq (a gap or a duplicate names the expected one),
- * nothing after completion, and all chunks together within 128 KB.
- */
-export function nextStreamState(state: StreamState, chunk: { seq: number; content: string; complete: boolean }): StreamState {
-  if (state.complete) throw Errors.conflict('STREAM_COMPLETED', 'the stream is already complete');
-  if (chunk.seq !== state.seq + 1) {
-    throw Errors.conflict('STREAM_SEQ_MISMATCH', `expected seq ${state.seq + 1}`, { expectedSeq: state.seq + 1 });
-  }
-  const bytes = state.bytes + Buffer.byteLength(chunk.content, 'utf8');
-  if (bytes > MAX_CONTENT_BYTES) throw Errors.tooLarge('content', MAX_CONTENT_BYTES);
-  return { seq: chunk.seq, bytes, complete: chunk.complete };
-}
-
-/** Who may recall: the sender within the window, the server key with isAdmin at any time. */
-export function assertMayRecall(
-  actor: Actor,
-  isAdmin: boolean | undefined,
-  message: { senderId: string; sentTime: number },
-  nowMs: number,
-  windowMs: number,
-): void {
-  if (actor.isServer && isAdmin) return;
-  if (actor.userId !== message.senderId) throw Errors.notFound('message');
-  if (nowMs - message.sentTime > windowMs) {
-    throw Errors.unprocessable('RECALL_WINDOW_PASSED', `messages can be recalled within ${Math.round(windowMs / 1000)} s of sending`);
-  }
 }
 
 /**
@@ -144,7 +114,11 @@ export function assertMayRecall(
  * flow (the expansions service, `sentFor: 'red-packet'`) writes them, never a sender, or anyone
  * could post a packet that shows itself claimed, or open, for everyone.
  */
-export function assertNoPacketKeys(objectName: string, expansion: Record<string, string> | undefined, sentFor: 'red-packet' | undefined): void {
+export function assertNoPacketKeys(
+  objectName: string,
+  expansion: Record<string, string> | undefined,
+  sentFor: 'red-packet' | undefined,
+): void {
   if (objectName !== RED_PACKET_TYPE || sentFor === 'red-packet' || !expansion) return;
   const taken = Object.keys(expansion).filter((k) => RED_PACKET_KEYS.includes(k));
   if (taken.length > 0) throw Errors.reservedExpansionKey(taken, 'red packet');

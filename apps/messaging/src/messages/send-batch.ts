@@ -1,10 +1,11 @@
-import { ConversationType, DEFAULT_CHANNEL, EventData, MessageTypeDefinition, newEvent, RpcParsed, SendMessageResult } from '@im/contracts';
+import { MessageTypeDefinition, RpcParsed, SendMessageResult } from '@im/contracts';
 import { appendToStreams } from '@im/eventstore';
 import { sql, Transaction } from 'kysely';
+import type { DB } from '../db.generated';
 import { lockConversations } from './conversation-head';
 import { newMessageUId } from './message-uid';
-import { Mention, StreamState } from './message.rules';
-import type { DB } from '../db.generated';
+import { decide, evolve, MessageRecord, StreamState } from './message.decider';
+import { Mention } from './message.rules';
 
 type SendBody = RpcParsed<'messaging', 'messages.send'>['body'];
 
@@ -15,43 +16,13 @@ export interface AcceptedSend {
   body: SendBody;
   type: MessageTypeDefinition;
   content: Record<string, unknown>;
+  /** The first chunk of a stream, checked at acceptance (the record's stream follows from the event). */
   stream: StreamState | null;
   directed: string[] | undefined;
   expansion: Record<string, string> | undefined;
   mention: Mention | null;
   /** The trace of the request that sent it, for its event's envelope. */
   traceparent?: string;
-}
-
-/** The `message.sent` event of an accepted send, once its place (seq) and time are known. */
-export function messageSentEvent(s: AcceptedSend, seq: number | null, now: Date): EventData<'message.sent'> {
-  const { body } = s;
-  return {
-    messageUId: newMessageUId(now.getTime()),
-    conversationId: s.conversationId,
-    conversationType: body.conversationType,
-    targetId: body.targetId,
-    senderId: s.senderId,
-    objectName: body.objectName,
-    content: s.content,
-    seq,
-    sentTime: now.getTime(),
-    isPersisted: s.type.isPersisted,
-    // A chatroom's messages are never counted (nor listed, nor pushed).
-    isCounted: s.type.isCounted && body.conversationType !== ConversationType.CHATROOM,
-    isStatus: s.type.isStatus,
-    mention: s.mention,
-    pushContent: body.pushContent,
-    pushTitle: body.pushTitle,
-    ...(body.pushData !== undefined ? { pushData: body.pushData } : {}),
-    disablePush: body.disablePush ?? false,
-    disablePushTitle: body.disablePushTitle ?? false,
-    needReadReceipt: body.needReadReceipt ?? false,
-    canIncludeExpansion: body.canIncludeExpansion ?? false,
-    ...(s.directed ? { directedUserIds: s.directed } : {}),
-    ...(s.expansion ? { expansion: s.expansion } : {}),
-    ...(body.conversationType === ConversationType.ULTRA_GROUP ? { channelId: body.channelId ?? DEFAULT_CHANNEL } : {}),
-  };
 }
 
 /**
@@ -71,17 +42,20 @@ export async function writeSends(trx: Transaction<DB>, sends: AcceptedSend[], no
   await lockConversations(trx, [...steps.keys()]);
   const heads = await advanceHeads(trx, steps);
 
+  // The decider decides each send (its event, from its place); the rows and events go set-based.
   const events = sends.map((s) => {
     const head = heads.get(s.conversationId)!;
     head.version += 1;
     const seq = s.type.isPersisted ? ++head.seq : null;
-    return { send: s, version: head.version, data: messageSentEvent(s, seq, now) };
+    const [event] = decide({ type: 'send', send: s, messageUId: newMessageUId(now.getTime()), seq }, null, { now: now.getTime() });
+    if (event.type !== 'message.sent') throw new Error(`a send decided ${event.type}`);
+    return { version: head.version, event, data: event.data, traceparent: s.traceparent };
   });
-  const indexRows = events.flatMap(({ data, send }) => (data.seq === null ? [] : [indexRow({ ...data, seq: data.seq }, send.stream)]));
-  if (indexRows.length > 0) await trx.insertInto('message_index').values(indexRows).execute();
+  const records = events.flatMap((e) => evolve(null, e.event) ?? []);
+  if (records.length > 0) await trx.insertInto('message_index').values(records.map(indexRow)).execute();
   await appendToStreams(
     trx,
-    events.map((e) => ({ streamId: `conversation-${e.data.conversationId}`, version: e.version, event: newEvent('message.sent', e.data), traceparent: e.send.traceparent })),
+    events.map((e) => ({ streamId: `conversation-${e.data.conversationId}`, version: e.version, event: e.event, traceparent: e.traceparent })),
     now,
   );
   return events.map(({ data }) => ({ messageUId: data.messageUId, seq: data.seq, sentTime: data.sentTime }));
@@ -95,7 +69,9 @@ async function advanceHeads(
   const ids = [...steps.keys()];
   const { rows } = await sql<{ conversation_id: string; version: number; last_seq: number }>`
     INSERT INTO conversation_heads (conversation_id, version, last_seq)
-    SELECT * FROM unnest(${ids}::text[], ${ids.map((id) => steps.get(id)!.versions)}::int[], ${ids.map((id) => steps.get(id)!.seqs)}::bigint[])
+    SELECT * FROM unnest(${ids}::text[],
+                         ${ids.map((id) => steps.get(id)!.versions)}::int[],
+                         ${ids.map((id) => steps.get(id)!.seqs)}::bigint[])
     ON CONFLICT (conversation_id) DO UPDATE
       SET version = conversation_heads.version + excluded.version, last_seq = conversation_heads.last_seq + excluded.last_seq
     RETURNING conversation_id, version, last_seq`.execute(trx);
@@ -107,8 +83,8 @@ async function advanceHeads(
   );
 }
 
-/** The write side's record of a stored message: what recall and streaming check and lock. */
-export function indexRow(m: EventData<'message.sent'> & { seq: number }, stream: StreamState | null) {
+/** The `message_index` row of a record: every column from the state. */
+export function indexRow(m: MessageRecord) {
   return {
     message_uid: m.messageUId,
     conversation_id: m.conversationId,
@@ -118,9 +94,10 @@ export function indexRow(m: EventData<'message.sent'> & { seq: number }, stream:
     seq: m.seq,
     object_name: m.objectName,
     sent_time: m.sentTime,
-    directed_user_ids: m.directedUserIds ?? null,
-    stream_seq: stream?.seq ?? null,
-    stream_bytes: stream?.bytes ?? null,
-    stream_complete: stream?.complete ?? null,
+    directed_user_ids: m.directedUserIds,
+    recalled_at: m.recalledAt,
+    stream_seq: m.stream?.seq ?? null,
+    stream_bytes: m.stream?.bytes ?? null,
+    stream_complete: m.stream?.complete ?? null,
   };
 }

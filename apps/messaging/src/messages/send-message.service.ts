@@ -29,9 +29,9 @@ import {
   initialExpansion,
   Mention,
   mentionOf,
-  streamStart,
   validateContent,
 } from './message.rules';
+import { streamStart } from './message.decider';
 import type { DB as MessagingDB } from '../db.generated';
 
 type SendRequest = RpcParsed<'messaging', 'messages.send'>;
