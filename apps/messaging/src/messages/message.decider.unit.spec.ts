@@ -95,6 +95,19 @@ describe('message decider: send', () => {
   });
 });
 
+describe('message decider: ultra group channels', () => {
+  it('given a send into a channel, then its event names the channel; its recall names it from the conversation id', () => {
+    const body = parseOrThrow(
+      SendMessageBody,
+      { conversationType: 10, targetId: 'u', channelId: 'news', objectName: 'RC:TxtMsg', content: { content: 'x' } },
+      'body',
+    );
+    const [e] = when(null, send(accepted('RC:TxtMsg', { content: 'x' }, { body, conversationId: '10:u:news' })), sentAt);
+    expect(e.data).toMatchObject({ channelId: 'news', conversationId: '10:u:news' });
+    expect(when(evolve(null, e), recall(ann), sentAt + 1)[0].data).toMatchObject({ channelId: 'news' });
+  });
+});
+
 describe('message decider: recall', () => {
   const sent = () => given([text, sentAt]);
 

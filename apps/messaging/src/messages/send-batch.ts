@@ -55,7 +55,9 @@ export async function writeSends(trx: Transaction<DB>, sends: AcceptedSend[], no
   if (records.length > 0) await trx.insertInto('message_index').values(records.map(indexRow)).execute();
   await appendToStreams(
     trx,
-    events.map(({ data, version, event, traceparent }) => ({ streamId: `conversation-${data.conversationId}`, version, event, traceparent })),
+    events.map(({ data, version, event, traceparent }) => {
+      return { streamId: `conversation-${data.conversationId}`, version, event, traceparent };
+    }),
     now,
   );
   return events.map(({ data }) => ({ messageUId: data.messageUId, seq: data.seq, sentTime: data.sentTime }));
