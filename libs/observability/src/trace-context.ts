@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * The W3C trace context (https://www.w3.org/TR/trace-context/) of the work at hand: the gateway
@@ -35,8 +35,26 @@ export function formatTraceparent(ctx: Pick<TraceContext, 'traceId' | 'spanId' |
   return `00-${ctx.traceId}-${ctx.spanId}-${ctx.flags}`;
 }
 
-export const newTraceId = (): string => randomBytes(16).toString('hex');
-export const newSpanId = (): string => randomBytes(8).toString('hex');
+/**
+ * Ids from a pool of random bytes refilled 4 KB at a time: a fresh randomBytes() per request and
+ * per span was ~0.1 ms of the gateway's CPU per request under load (profile of cpu-per-message).
+ */
+const POOL_BYTES = 4096;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let used = POOL_BYTES;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const hex = pool.toString('hex', used, used + bytes);
+  used += bytes;
+  return hex;
+}
+
+export const newTraceId = (): string => randomHex(16);
+export const newSpanId = (): string => randomHex(8);
 
 /** The traceparent to hand on to whatever the current work calls or writes, if any. */
 export function currentTraceparent(): string | undefined {
