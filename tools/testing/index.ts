@@ -5,3 +5,4 @@
  */
 export * from '@im/testing';
 export * from './stack';
+export * from './receivers';

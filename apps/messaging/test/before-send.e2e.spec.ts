@@ -2,7 +2,7 @@ import { BeforeSendRequest } from '@im/contracts';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { LOOPBACK_NETWORKS, Received, signatureValid } from '../../push/test/push-receivers';
+import { LOOPBACK_NETWORKS, Received, signatureValid } from '@im/stack';
 
 /**
  * The before-send callback end to end: a local app server decides on each text by its words

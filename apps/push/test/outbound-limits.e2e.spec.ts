@@ -1,6 +1,6 @@
 import { PushView } from '@im/contracts';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
-import { flood, LOOPBACK_NETWORKS, Receivers, signatureValid, trickle } from './push-receivers';
+import { flood, LOOPBACK_NETWORKS, Receivers, signatureValid, trickle } from '@im/stack';
 
 const DEADLINE_MS = 2000;
 

@@ -2,7 +2,7 @@ import { PushView } from '@im/contracts';
 import { DB } from '@im/service-kit';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { Kysely } from 'kysely';
-import { browserSubscription, Receivers } from './push-receivers';
+import { browserSubscription, Receivers } from '@im/stack';
 
 /**
  * The push service with its default address policy (no PUSH_ALLOWED_NETWORKS): registering a

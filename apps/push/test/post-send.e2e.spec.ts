@@ -1,6 +1,6 @@
 import { PostSendDelivery } from '@im/contracts';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
-import { LOOPBACK_NETWORKS, Receivers, signatureValid } from './push-receivers';
+import { LOOPBACK_NETWORKS, Receivers, signatureValid } from '@im/stack';
 
 /**
  * The post-send callback end to end: configured through the gateway (server key only, the url

@@ -3,7 +3,7 @@ import { PresenceBoard, PresenceReporter } from '@im/realtime';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
-import { LOOPBACK_NETWORKS, Receivers } from './push-receivers';
+import { LOOPBACK_NETWORKS, Receivers } from '@im/stack';
 
 /**
  * What follows a message's push: its recall (to every offline recipient who could see it, pushed

@@ -1,7 +1,7 @@
 import { BUILT_IN_MESSAGE_TYPES, MAX_PUSH_DATA_BYTES, PushPayload, PushView } from '@im/contracts';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { VALID_CONTENT } from '../../../libs/contracts/src/message-fixtures';
-import { browserSubscription, LOOPBACK_NETWORKS, Receivers } from './push-receivers';
+import { browserSubscription, LOOPBACK_NETWORKS, Receivers } from '@im/stack';
 
 /**
  * The push rules through the gateway: the text of every catalogued type, the send's push options,

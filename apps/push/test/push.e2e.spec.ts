@@ -3,7 +3,7 @@ import { PresenceBoard, PresenceReporter } from '@im/realtime';
 import { connect, NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, createTestEnv, eventually, startStack, TestEnv, TestStack } from '@im/stack';
 import { PUSH_PRESENCE } from '../src/pushes/push.worker';
-import { browserSubscription, LOOPBACK_NETWORKS, Receivers, signatureValid, withHeader } from './push-receivers';
+import { browserSubscription, LOOPBACK_NETWORKS, Receivers, signatureValid, withHeader } from '@im/stack';
 
 /**
  * Push delivery end to end: who is pushed, with which title, text and badge, over a signed
