@@ -1,5 +1,5 @@
 import { appendToStream } from '@im/eventstore';
-import { Kysely, sql, Transaction } from 'kysely';
+import { Kysely, QueryCreator, sql, Transaction } from 'kysely';
 import { decide, evolve, ExpansionCommand, ExpansionEvent, ExpansionState, KeyState } from './expansion.decider';
 import type { DB } from '../db.generated';
 import { ultraGroupExpansionEvent } from './ultra-group-expansion';
@@ -42,10 +42,15 @@ async function writeEvents(
   const gone = cleared ? [] : [...before.keys.keys()].filter((k) => !after.keys.has(k));
   if (cleared) await trx.deleteFrom('expansion_keys').where('message_uid', '=', uid).execute();
   if (gone.length > 0) await trx.deleteFrom('expansion_keys').where('message_uid', '=', uid).where('key', 'in', gone).execute();
-  // The keys the events set, as they stand after them (value, version, time), one upsert for all.
+  // The keys the events set, as they stand after them (value, version, time), one upsert for all,
+  // in the statement that moves the head (different tables: nothing in it reads what it writes).
   const set = [...new Set(events.flatMap((e) => Object.keys(e.data.updated)))].map((key) => [key, after.keys.get(key)!] as const);
-  if (set.length > 0) {
+  const head = (db: QueryCreator<DB>) =>
+    db.updateTable('expansion_heads').set({ version: after.version, key_count: after.keys.size }).where('message_uid', '=', uid);
+  if (set.length === 0) await head(trx).execute();
+  else {
     await trx
+      .with('head', (db) => head(db))
       .insertInto('expansion_keys')
       .values(set.map(([key, s]) => ({ message_uid: uid, key, value: s.value, version: s.version, updated_at: s.ts })))
       .onConflict((oc) =>
@@ -57,11 +62,6 @@ async function writeEvents(
       )
       .execute();
   }
-  await trx
-    .updateTable('expansion_heads')
-    .set({ version: after.version, key_count: after.keys.size })
-    .where('message_uid', '=', uid)
-    .execute();
   await appendToStream(trx, `expansion-${uid}`, before.version, events, new Date(now));
   // App servers hear of an ultra-group message's change as RC:MsgExMsg, derived from the same
   // events: on its own stream, so the expansion's keeps one event per version. Serial under the head's lock.

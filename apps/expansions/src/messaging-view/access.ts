@@ -17,12 +17,38 @@ export interface ConversationRef {
  * ultra group: its current members (kept under their membership key, see messaging-directory.ts).
  */
 export async function canSee(db: Kysely<DB>, ref: ConversationRef, userId: string): Promise<boolean> {
-  if (ref.conversationType === ConversationType.PRIVATE || ref.conversationType === ConversationType.SYSTEM) {
-    return userId === ref.senderId || userId === ref.targetId;
-  }
-  if (ref.directedUserIds && userId !== ref.senderId && !ref.directedUserIds.includes(userId)) return false;
-  if (ref.conversationType === ConversationType.ULTRA_GROUP) return isGroupMember(db, ultraGroupMembershipKey(ref.targetId), userId);
-  return isGroupMember(db, ref.targetId, userId);
+  return (await whoCanSee(db, ref, [userId])).has(userId);
+}
+
+/** `canSee` for many users at once, in one statement at most: those of `userIds` who may see it. */
+export async function whoCanSee(db: Kysely<DB>, ref: ConversationRef, userIds: string[]): Promise<Set<string>> {
+  const key = membershipKeyOf(ref);
+  const asked = key === null ? [] : [...new Set(userIds.filter((u) => mayBeShown(ref, u)))];
+  if (asked.length === 0) return visibleAmong(ref, userIds, new Set());
+  const rows = await db
+    .selectFrom('group_members')
+    .select('user_id')
+    .where('group_id', '=', key)
+    .where((eb) => eb('user_id', '=', eb.fn<string>('any', [eb.val(asked)])))
+    .execute();
+  return visibleAmong(ref, userIds, new Set(rows.map((r) => r.user_id)));
+}
+
+/** Whose membership decides who sees the conversation: its group's key, or null when its two users do. */
+export function membershipKeyOf(ref: Pick<ConversationRef, 'conversationType' | 'targetId'>): string | null {
+  if (ref.conversationType === ConversationType.PRIVATE || ref.conversationType === ConversationType.SYSTEM) return null;
+  return ref.conversationType === ConversationType.ULTRA_GROUP ? ultraGroupMembershipKey(ref.targetId) : ref.targetId;
+}
+
+/** `canSee` for each of `userIds`, given which of them are current members under `membershipKeyOf(ref)`. */
+export function visibleAmong(ref: ConversationRef, userIds: string[], members: ReadonlySet<string>): Set<string> {
+  if (membershipKeyOf(ref) === null) return new Set(userIds.filter((u) => u === ref.senderId || u === ref.targetId));
+  return new Set(userIds.filter((u) => mayBeShown(ref, u) && members.has(u)));
+}
+
+/** A directed message is shown to its sender and its recipients only. */
+function mayBeShown(ref: ConversationRef, userId: string): boolean {
+  return !ref.directedUserIds || userId === ref.senderId || ref.directedUserIds.includes(userId);
 }
 
 export async function isGroupMember(db: Kysely<DB>, groupId: string, userId: string): Promise<boolean> {

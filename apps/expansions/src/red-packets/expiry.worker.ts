@@ -38,6 +38,9 @@ export class RedPacketExpiryWorker implements OnApplicationBootstrap, OnApplicat
   /** Expires every packet due now; returns how many were expired. */
   async scan(): Promise<number> {
     const now = this.clock.now().getTime();
+    // Most scans find nothing due: one read answers that, without a transaction (BEGIN, COMMIT).
+    const due = await sql`SELECT 1 FROM red_packets WHERE status IN ('unclaimed', 'partial') AND expires_at <= ${now} LIMIT 1`.execute(this.db);
+    if (due.rows.length === 0) return 0;
     return this.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ red_packet_id: string }>`
         SELECT red_packet_id FROM red_packets

@@ -1,44 +1,23 @@
 import { defineProjection } from '@im/eventstore';
-import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
-import { leftOut } from '../expansions/expansion.decider';
-import { changeExpansion } from '../expansions/expansion.store';
-import { packetExpansion } from './red-packet.decider';
-import { packetRef, readPacket } from './red-packet.store';
+import { fromRow, mirrorExpansion } from './red-packet.store';
 import type { DB } from '../db.generated';
 
-const logger = new Logger('packet-expansions');
-
 /**
- * The expansion of a packet's message follows the packet's events: every claim, the completion
- * and the refund set `claimed`, `status` and `open`; unchanged keys are not written. As a reaction
- * (not inside the claim) it keeps the claim's lock short; the packet's row holds the truth, so
- * each event just mirrors it.
- *
- * It never meets the per-message key limit: members' PATCHes keep room for the packet's five
- * keys and cannot remove them (the expansion decider's reserved keys), so an update rewrites its
- * own keys or adds one of them inside that room. Should a message still have no room (keys
- * written before those rules existed), the keys that exist are updated and the missing ones that
- * do not fit are left out with a warning: a reaction that failed here would fail forever and stop
- * every packet after it.
+ * The expansion of a packet's message once its message is known, and after a refund: mirrored
+ * from the packet's row (`mirrorExpansion`). Claims mirror it themselves, in their own
+ * transaction (`claimBatch`); so that an earlier state read here cannot overwrite a later
+ * claim's, the row is read under a share lock, taken in the claims' order (packet, then the
+ * message's expansion head).
  */
 export const packetExpansionProjection = defineProjection({
   name: 'packet_expansions',
   sources: ['expansions'],
   tables: [],
-  handles: ['redpacket.claimed', 'redpacket.refunded', 'redpacket.message.sent'],
+  handles: ['redpacket.refunded', 'redpacket.message.sent'],
   async apply(trx, event) {
-    const p = await readPacket(trx, event.data.redPacketId);
-    if (!p?.messageUId) return;
-    const wanted = packetExpansion({
-      count: p.count,
-      totalAmount: p.totalAmount,
-      claimedCount: p.count - p.remainingCount,
-      status: p.status,
-    });
-    const message = { messageUId: p.messageUId, ref: packetRef(p) };
-    const after = await changeExpansion(trx as Transaction<DB>, { type: 'mirrorPacket', message, wanted }, Date.parse(event.time));
-    const missing = leftOut(wanted, after);
-    if (missing.length > 0) logger.warn(`${p.messageUId}: no room for red packet keys ${missing.join(', ')}; left out`);
+    const t = trx as Transaction<DB>;
+    const row = await t.selectFrom('red_packets').selectAll().where('red_packet_id', '=', event.data.redPacketId).forShare().executeTakeFirst();
+    if (row) await mirrorExpansion(t, fromRow(row), Date.parse(event.time));
   },
 });

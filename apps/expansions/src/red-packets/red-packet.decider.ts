@@ -100,6 +100,37 @@ export function decide(command: RedPacketCommand, state: RedPacketState, { now, 
   }
 }
 
+/** One claim of a batch: its events, or the refusal that is its answer (the others go on). */
+export type ClaimOutcome = { events: RedPacketEvent[] } | { refused: AppError };
+
+/**
+ * Claims of one packet decided together, in the order they came (group commit, red-packet.store.ts):
+ * each is decided against the state the claims before it left, so the batch decides exactly what
+ * the claims one by one would have. A refused claim changes nothing and answers its own refusal;
+ * `admit` (the admission's deadline) runs before each claim is decided and may refuse it.
+ */
+export function decideClaims(
+  userIds: string[],
+  state: RedPacketState,
+  ctx: DecideContext,
+  admit: (i: number) => void = () => undefined,
+): { outcomes: ClaimOutcome[]; events: RedPacketEvent[] } {
+  const events: RedPacketEvent[] = [];
+  const outcomes = userIds.map((userId, i): ClaimOutcome => {
+    try {
+      admit(i);
+      const decided = decide({ type: 'claim', userId }, state, ctx);
+      state = decided.reduce(evolve, state);
+      events.push(...decided);
+      return { events: decided };
+    } catch (e) {
+      if (e instanceof AppError) return { refused: e };
+      throw e;
+    }
+  });
+  return { outcomes, events };
+}
+
 function created(c: CreateRedPacket, now: number): RedPacketEvent {
   assertCreatable(c);
   const { redPacketId, conversationId, targetId, senderId, mode, currency, totalAmount, count, paymentId } = c;

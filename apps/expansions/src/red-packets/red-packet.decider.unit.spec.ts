@@ -1,8 +1,10 @@
 import { AppError } from '@im/contracts';
 import {
   bestLuckOf,
+  ClaimOutcome,
   CreateRedPacket,
   decide,
+  decideClaims,
   evolve,
   initialState,
   packetExpansion,
@@ -182,6 +184,38 @@ describe('red packet decider: claims', () => {
     const exclusive = given(...history({ receiverIds: ['carol', 'dan', 'eve'] }, []));
     expect(refusal(exclusive, claim('bob'))).toMatchObject({ code: 'NOT_A_RECEIVER', status: 403 });
     expect(when(exclusive, claim('carol'))).toHaveLength(1);
+  });
+});
+
+describe('red packet decider: claims decided together (group commit)', () => {
+  const codeOf = (o: ClaimOutcome) => ('refused' in o ? o.refused.code : 'ok');
+
+  it('given a packet, when a batch claims, then each claim is decided against what the ones before it left, as one by one', () => {
+    const claimers = ['a', 'b', 'a', 'c', 'd'];
+    const alone = history({ count: 3 }, [], mulberry32(3));
+    const together = decideClaims(claimers, given(...alone), { now, random: mulberry32(3) });
+    expect(together.outcomes.map(codeOf)).toEqual(['ok', 'ok', 'ALREADY_CLAIMED', 'ok', 'RED_PACKET_EXHAUSTED']);
+    // The same events a claim at a time would have made, in order, and the money exact.
+    const oneByOne = history({ count: 3 }, ['a', 'b', 'c'], mulberry32(3)).slice(alone.length);
+    expect(together.events.map((e) => ({ ...e.data }))).toEqual(oneByOne.map((e) => ({ ...e.data, ...('claimedAt' in e.data ? { claimedAt: now } : {}), ...('completedAt' in e.data ? { completedAt: now } : {}) })));
+    const state = together.events.reduce(evolve, given(...alone));
+    expect(state.packet).toMatchObject({ status: 'claimed', remainingAmount: 0, remainingCount: 0 });
+    const shares = together.events.flatMap((e) => (e.type === 'redpacket.claimed' ? [e.data.amount] : []));
+    expect(shares.reduce((x, y) => x + y, 0)).toBe(100);
+    expect(together.events.map((e) => e.type)).toEqual(['redpacket.claimed', 'redpacket.claimed', 'redpacket.claimed', 'redpacket.completed']);
+  });
+
+  it('given a batch, when admission refuses one (its deadline passed), then it alone is refused and changes nothing', () => {
+    const busy = new AppError('CLAIMS_BUSY', 'busy');
+    const { outcomes, events } = decideClaims(['a', 'b', 'c'], given(...history({ mode: 'fixed', totalAmount: 90 }, [])), { now, random: () => 0.5 }, (i) => {
+      if (i === 1) throw busy;
+    });
+    expect(outcomes.map(codeOf)).toEqual(['ok', 'CLAIMS_BUSY', 'ok']);
+    expect(events.flatMap((e) => (e.type === 'redpacket.claimed' ? [[e.data.userId, e.data.remainingCount]] : []))).toEqual([['a', 2], ['c', 1]]);
+  });
+
+  it('given no packet, when a batch claims, then every claim is 404', () => {
+    expect(decideClaims(['a', 'b'], initialState(), { now, random: () => 0.5 }).outcomes.map(codeOf)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
   });
 });
 

@@ -13,12 +13,16 @@ import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { randomBytes, randomInt } from 'node:crypto';
-import { assertCanSee, canSee, isGroupMember } from '../messaging-view/access';
+import { assertCanSee, isGroupMember } from '../messaging-view/access';
 import { ClaimDeadline } from './claim-admission';
+import { ClaimBatches } from './claim-batches';
 import { bestLuckOf, decide, initialState, RedPacket, RedPacketCommand, RedPacketState } from './red-packet.decider';
 import { messagingRefused, RedPacketMessenger } from './red-packet-message';
 import { claimsOf, execute, findByPayment, packetRef, readPacket, writeEvents } from './red-packet.store';
 import type { DB as ExpansionsDB } from '../db.generated';
+
+/** Packets whose conversation type is kept in memory (a few hundred KB at most). */
+const KNOWN_PACKETS = 10_000;
 
 export const RED_PACKET_MESSENGER = Symbol('RED_PACKET_MESSENGER');
 export const RANDOM = Symbol('RANDOM');
@@ -31,9 +35,10 @@ type RedPacketMethod = 'redpackets.create' | 'redpackets.claim' | 'redpackets.ge
 export const cryptoRandom = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
 
 /**
- * Red packets: create (exactly once per payment id), claim (serialised on the packet's row,
- * at most once per user by the claims table's key), and read. Every change is one command to
- * the decider through `execute` (red-packet.store.ts); the message expansion follows from the events.
+ * Red packets: create (exactly once per payment id), claim (serialised on the packet's row, the
+ * claims that arrive together decided in one transaction, at most once per user by the claims
+ * table's key), and read. Every change goes to the decider through red-packet.store.ts; the
+ * message expansion follows from the packet's state.
  */
 @Injectable()
 export class RedPacketsService {
@@ -42,7 +47,12 @@ export class RedPacketsService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RED_PACKET_MESSENGER) private readonly messenger: RedPacketMessenger,
     @Inject(RANDOM) private readonly random: () => number,
-  ) {}
+  ) {
+    this.batches = new ClaimBatches(db, () => this.context());
+  }
+
+  private readonly batches: ClaimBatches;
+  private readonly kinds = new Map<string, number>();
 
   async create({ actor, idempotencyKey, body }: Request<'redpackets.create'>): Promise<Reply<'redpackets.create'>> {
     // The app server takes the payment, then creates the packet as the payer; a user token could
@@ -72,21 +82,35 @@ export class RedPacketsService {
     return { redPacketId: packet.id, messageUId: packet.messageUId ?? (await this.sendMessage(packet)) };
   }
 
-  /** `deadline` (from the admission) refuses, unwritten, a claim that waited too long for the lock. */
+  /**
+   * `deadline` (from the admission) refuses, unwritten, a claim that waited too long for its
+   * batch. Concurrent claims of a packet are decided and committed together (claim-batches.ts).
+   */
   async claim({ actor, redPacketId }: Request<'redpackets.claim'>, deadline?: ClaimDeadline): Promise<Reply<'redpackets.claim'>> {
     const userId = actingUser(actor);
-    // Who may see it does not change under the lock: check before taking it, to keep it short.
-    const seen = await readPacket(this.db, redPacketId);
+    const kind = await this.conversationTypeOf(redPacketId);
+    if (kind === undefined) throw Errors.notFound('red packet');
     // A member removed before this claim was asked must not claim: our copy of the membership
     // has to have the removal first (a refusal is retried after the barrier anyway; a yes is not).
-    if (seen?.conversationType === ConversationType.GROUP) await catchUpWithOwner('messaging');
-    if (!seen || !(await canSee(this.db, packetRef(seen), userId))) throw Errors.notFound('red packet');
-    const { events } = await this.db
-      .transaction()
-      .execute((trx) => execute(trx, redPacketId, { type: 'claim', userId }, this.context(), () => deadline?.assertOpen()));
-    const claimed = events[0];
+    // Concurrent claims share one barrier (catchUpWithOwner), and their batch checks who may see
+    // the packet in one statement.
+    if (kind === ConversationType.GROUP) await catchUpWithOwner('messaging');
+    const outcome = await this.batches.submit(redPacketId, { userId, deadline });
+    if ('refused' in outcome) throw outcome.refused;
+    const claimed = outcome.events[0];
     if (claimed?.type !== 'redpacket.claimed') throw new Error(`a claim decided ${claimed?.type ?? 'nothing'}`);
     return { amount: claimed.data.amount, currency: claimed.data.currency, remainingCount: claimed.data.remainingCount };
+  }
+
+  /** A packet's conversation type never changes: read once per packet, not per claim. */
+  private async conversationTypeOf(redPacketId: string): Promise<number | undefined> {
+    const known = this.kinds.get(redPacketId);
+    if (known !== undefined) return known;
+    const p = await readPacket(this.db, redPacketId);
+    if (!p) return undefined;
+    if (this.kinds.size >= KNOWN_PACKETS) this.kinds.clear();
+    this.kinds.set(redPacketId, p.conversationType);
+    return p.conversationType;
   }
 
   async get({ actor, redPacketId }: Request<'redpackets.get'>): Promise<Reply<'redpackets.get'>> {
