@@ -21,8 +21,15 @@ import { messagingRefused, RedPacketMessenger } from './red-packet-message';
 import { claimsOf, execute, findByPayment, packetRef, readPacket, writeEvents } from './red-packet.store';
 import type { DB as ExpansionsDB } from '../db.generated';
 
-/** Packets whose conversation type is kept in memory (a few hundred KB at most). */
+/** Packets kept in memory for their claims (a few MB at most). */
 const KNOWN_PACKETS = 10_000;
+
+interface KnownPacket {
+  conversationType: number;
+  expiresAt: number;
+  /** Nothing left to pay out: every share taken, or expired. */
+  over: boolean;
+}
 
 export const RED_PACKET_MESSENGER = Symbol('RED_PACKET_MESSENGER');
 export const RANDOM = Symbol('RANDOM');
@@ -52,7 +59,7 @@ export class RedPacketsService {
   }
 
   private readonly batches: ClaimBatches;
-  private readonly kinds = new Map<string, number>();
+  private readonly known = new Map<string, KnownPacket>();
 
   async create({ actor, idempotencyKey, body }: Request<'redpackets.create'>): Promise<Reply<'redpackets.create'>> {
     // The app server takes the payment, then creates the packet as the payer; a user token could
@@ -88,29 +95,42 @@ export class RedPacketsService {
    */
   async claim({ actor, redPacketId }: Request<'redpackets.claim'>, deadline?: ClaimDeadline): Promise<Reply<'redpackets.claim'>> {
     const userId = actingUser(actor);
-    const kind = await this.conversationTypeOf(redPacketId);
-    if (kind === undefined) throw Errors.notFound('red packet');
+    const known = await this.knownPacket(redPacketId);
+    if (!known) throw Errors.notFound('red packet');
     // A member removed before this claim was asked must not claim: our copy of the membership
     // has to have the removal first (a refusal is retried after the barrier anyway; a yes is not).
     // Concurrent claims share one barrier (catchUpWithOwner), and their batch checks who may see
-    // the packet in one statement.
-    if (kind === ConversationType.GROUP) await catchUpWithOwner('messaging');
+    // the packet in one statement. A packet with nothing left to pay can only refuse: no barrier
+    // (a member removed a moment ago may hear it is exhausted rather than not found).
+    if (known.conversationType === ConversationType.GROUP && !this.isOver(known)) await catchUpWithOwner('messaging');
     const outcome = await this.batches.submit(redPacketId, { userId, deadline });
-    if ('refused' in outcome) throw outcome.refused;
+    if ('refused' in outcome) {
+      if (['RED_PACKET_EXHAUSTED', 'RED_PACKET_EXPIRED'].includes(outcome.refused.code)) known.over = true;
+      throw outcome.refused;
+    }
     const claimed = outcome.events[0];
     if (claimed?.type !== 'redpacket.claimed') throw new Error(`a claim decided ${claimed?.type ?? 'nothing'}`);
+    if (claimed.data.remainingCount === 0) known.over = true;
     return { amount: claimed.data.amount, currency: claimed.data.currency, remainingCount: claimed.data.remainingCount };
   }
 
-  /** A packet's conversation type never changes: read once per packet, not per claim. */
-  private async conversationTypeOf(redPacketId: string): Promise<number | undefined> {
-    const known = this.kinds.get(redPacketId);
-    if (known !== undefined) return known;
+  /**
+   * What claims need to know of a packet before its batch, kept in memory: its conversation type
+   * never changes, and once every share is taken or it expired it stays so (`over`).
+   */
+  private async knownPacket(redPacketId: string): Promise<KnownPacket | undefined> {
+    const known = this.known.get(redPacketId);
+    if (known) return known;
     const p = await readPacket(this.db, redPacketId);
     if (!p) return undefined;
-    if (this.kinds.size >= KNOWN_PACKETS) this.kinds.clear();
-    this.kinds.set(redPacketId, p.conversationType);
-    return p.conversationType;
+    if (this.known.size >= KNOWN_PACKETS) this.known.clear();
+    const fresh = { conversationType: p.conversationType, expiresAt: p.expiresAt, over: p.status === 'claimed' || p.status === 'expired' };
+    this.known.set(redPacketId, fresh);
+    return fresh;
+  }
+
+  private isOver(p: KnownPacket): boolean {
+    return p.over || this.clock.now().getTime() >= p.expiresAt;
   }
 
   async get({ actor, redPacketId }: Request<'redpackets.get'>): Promise<Reply<'redpackets.get'>> {
