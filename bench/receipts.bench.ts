@@ -2,10 +2,19 @@
  * `npm run bench:receipts`: read receipts at group scale against an already running stack
  * (`npm run stack`). A group of BENCH_MEMBERS (10,000) gets BENCH_MESSAGES (100) messages with
  * needReadReceipt; then every member marks the conversation read (a position) and a share of
- * them (half) first sends per-message receipts for all of them. It prints:
+ * them (half) first sends per-message receipts for all of them. Issue 9's three targets are
+ * printed last, each as a ratio (>= 1 met for the rate, <= 1 met for the p99s):
+ *
+ *   - ingest: receipts calls/s over the private send rate (POST /v1/messages, closed loop, the
+ *     same BENCH_CONCURRENCY, BENCH_SEND_SECONDS, measured in the same run against the same stack),
+ *   - GET /v1/receipts for 20 messages, p99 over 10 ms,
+ *   - a readers page of 200, p99 over 20 ms (the worst of a read page of a message everyone read
+ *     and an unread page of a message few read: both return full pages).
+ *
+ * It also prints:
  *
  *   - receipts ingested per second (HTTP calls, and member x message reads they stand for),
- *   - p50/p99 of GET /v1/receipts and of a readers page (read and unread filters),
+ *   - p50/p99 of GET /v1/receipts and of readers pages (read and unread filters),
  *   - the rows stored per message, and how many receipt.updated events the sender got,
  *   - the lag from a read to the sender's receipt.updated with the new count.
  *
@@ -16,7 +25,8 @@
  *   BENCH_MEMBERS           group size, sender included (default 10000)
  *   BENCH_MESSAGES          messages with receipts (default 100)
  *   BENCH_RECEIPT_PERCENT   share of members that also send per-message receipts (default 50)
- *   BENCH_CONCURRENCY       requests in flight while ingesting (default 50)
+ *   BENCH_CONCURRENCY       requests in flight while ingesting and sending (default 50)
+ *   BENCH_SEND_SECONDS      length of the private send phase (default 10)
  *   BENCH_QUERY_SAMPLES     samples per query latency (default 200)
  *   BENCH_LAG_SAMPLES       sequential reads followed until the sender hears of them (default 50)
  *   BENCH_ANALYZE           1: time the queries again after ANALYZE of the receipts schema, for a
@@ -33,12 +43,20 @@ const MEMBERS = envInt('BENCH_MEMBERS', 10_000);
 const MESSAGES = envInt('BENCH_MESSAGES', 100);
 const RECEIPT_PERCENT = envInt('BENCH_RECEIPT_PERCENT', 50);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 50);
+const SEND_SECONDS = envInt('BENCH_SEND_SECONDS', 10);
 const QUERY_SAMPLES = envInt('BENCH_QUERY_SAMPLES', 200);
 const LAG_SAMPLES = envInt('BENCH_LAG_SAMPLES', 50);
 const ANALYZE = process.env.BENCH_ANALYZE === '1';
 
+const PRIVATE = 1;
 const GROUP = 3;
 const PAGE = 200;
+/** Issue 9's targets for receipts in a group of 10,000. */
+const COUNTS_P99_TARGET_MS = 10;
+const PAGE_P99_TARGET_MS = 20;
+const COUNTS_20 = 'GET /v1/receipts (20 ids)';
+const READ_PAGE = `readers page, filter=read (${PAGE})`;
+const UNREAD_PAGE = `readers page, filter=unread (${PAGE} of few read)`;
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
@@ -102,6 +120,30 @@ async function setup(sender: string, readers: string[], groupId: string): Promis
     await until('membership', async () => (await api.get(`/v1/conversations/${GROUP}/${groupId}/messages?limit=1`, { as: last })).status === 200);
   });
   return sent;
+}
+
+/**
+ * The yardstick for ingest: private text sends per second, closed loop, as many in flight as
+ * ingest has, each sender to its own peer (as bench:messages' private scenario).
+ */
+async function privateSendRate(): Promise<{ rate: number; errors: number }> {
+  const senders = Array.from({ length: CONCURRENCY }, (_, i) => `${runId}-ps${i}`);
+  const peers = Array.from({ length: CONCURRENCY }, (_, i) => `${runId}-pr${i}`);
+  await createUsers([...senders, ...peers]);
+  let accepted = 0;
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + SEND_SECONDS * 1000;
+  await Promise.all(
+    senders.map(async (sender, i) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const res = await api.sendText(sender, PRIVATE, peers[i], `bench ${runId} ${i}:${n}`).catch(() => ({ status: 0 }));
+        if (res.status === 201) accepted++;
+        else errors++;
+      }
+    }),
+  );
+  return { rate: accepted / ((performance.now() - start) / 1000), errors };
 }
 
 interface Ingest {
@@ -171,6 +213,12 @@ async function main(): Promise<void> {
 
   const sent = await setup(sender, readers, groupId);
   const uids = sent.map((m) => m.messageUId);
+
+  console.log(`private sends (${CONCURRENCY} in flight, ${SEND_SECONDS} s)`);
+  const sends = await privateSendRate();
+  console.log(`  ${round(sends.rate)} msg/s, ${sends.errors} errors`);
+  // The pipeline drains the sends before ingest starts, so the two phases do not overlap.
+  await sleep(3000);
   const before = updates.length;
 
   console.log('ingest');
@@ -186,22 +234,25 @@ async function main(): Promise<void> {
   }, 600_000, 50);
   const settled = performance.now() - ingestedAt;
 
-  console.log('queries');
-  const queries = await timeQueries(sender, uids);
-  const analyzed = ANALYZE && (await analyze()) ? await timeQueries(sender, uids) : null;
-
   console.log('lag');
   const lag = await readLag(sender, readers, groupId, updates);
+
+  // After the lag run: its message has been read by LAG_SAMPLES members only, so its unread
+  // pages are full pages of members who have not read it.
+  console.log('queries');
+  const queries = await timeQueries(sender, uids, lag.messageUId);
+  const analyzed = ANALYZE && (await analyze()) ? await timeQueries(sender, uids, lag.messageUId) : null;
   const rows = await storedRows(groupId, uids);
   // Counted last: the relay publishes what the flusher appended a moment after the counts show.
   const ownUpdates = updates.slice(before).filter((u) => uids.includes(u.data.messageUId)).length;
   await nc.close();
 
   const readFacts = everyone * MESSAGES;
+  const callRate = run.calls / run.seconds;
   console.log();
   console.table({
     ingest: {
-      'calls/s': round(run.calls / run.seconds),
+      'calls/s': round(callRate),
       'member-message reads/s': Math.round(readFacts / run.seconds),
       'call p50 ms': round(percentile(run.latencies, 50)),
       'call p99 ms': round(percentile(run.latencies, 99)),
@@ -223,17 +274,36 @@ async function main(): Promise<void> {
         `positions wrote none per message), ${rows.positions} read positions (one per member per conversation), ${rows.counts} count rows`,
     );
   }
+  const pageP99 = Math.max(queries[READ_PAGE].p99, queries[UNREAD_PAGE].p99);
+  const ratio = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+  console.log();
+  console.log(`targets (issue 9, group of ${MEMBERS}):`);
+  console.log(
+    `  ingest ${round(callRate)} calls/s / private send ${round(sends.rate)} msg/s: ratio ${ratio(callRate / sends.rate)} (target >= 1)` +
+      `${run.errors + sends.errors > 0 ? `, ${run.errors + sends.errors} errors` : ''}`,
+  );
+  console.log(`  counts for 20 messages p99 ${queries[COUNTS_20].p99} ms / ${COUNTS_P99_TARGET_MS} ms: ratio ${ratio(queries[COUNTS_20].p99 / COUNTS_P99_TARGET_MS)} (target <= 1)`);
+  console.log(`  readers page of ${PAGE} p99 ${pageP99} ms / ${PAGE_P99_TARGET_MS} ms: ratio ${ratio(pageP99 / PAGE_P99_TARGET_MS)} (target <= 1)`);
 }
 
-/** p50/p99 of the sender's queries: counts for a history page and for 100 messages, readers pages. */
-async function timeQueries(sender: string, uids: string[]): Promise<Record<string, { p50: number; p99: number; errors: number }>> {
+/**
+ * p50/p99 of the sender's queries: counts for a history page (20 distinct messages) and for 100,
+ * readers pages at a few cursors: read pages of messages everyone read, unread pages of a message
+ * few read (`fewRead`), and unread pages of messages everyone read (empty).
+ */
+async function timeQueries(sender: string, uids: string[], fewRead: string): Promise<Record<string, { p50: number; p99: number; errors: number }>> {
   const pick = (n: number) => Array.from({ length: Math.min(n, uids.length) }, () => uids[Math.floor(Math.random() * uids.length)]);
-  const cursors = await readerCursors(sender, uids[0]);
+  const distinct = (n: number) => [...uids].sort(() => Math.random() - 0.5).slice(0, n);
+  const cursors = await readerCursors(sender, uids[0], 'read');
+  const unreadCursors = await readerCursors(sender, fewRead, 'unread');
   return {
-    'GET /v1/receipts (20 ids)': await sample(QUERY_SAMPLES, () => api.get(`/v1/receipts?messageUIds=${[...new Set(pick(20))].join(',')}`, { as: sender })),
+    [COUNTS_20]: await sample(QUERY_SAMPLES, () => api.get(`/v1/receipts?messageUIds=${distinct(20).join(',')}`, { as: sender })),
     'GET /v1/receipts (100 ids)': await sample(QUERY_SAMPLES, () => api.get(`/v1/receipts?messageUIds=${uids.slice(0, 100).join(',')}`, { as: sender })),
-    [`readers page, filter=read (${PAGE})`]: await sample(QUERY_SAMPLES, (i) =>
+    [READ_PAGE]: await sample(QUERY_SAMPLES, (i) =>
       api.get(`/v1/messages/${pick(1)[0]}/readers?filter=read&limit=${PAGE}${cursors[i % cursors.length]}`, { as: sender }),
+    ),
+    [UNREAD_PAGE]: await sample(QUERY_SAMPLES, (i) =>
+      api.get(`/v1/messages/${fewRead}/readers?filter=unread&limit=${PAGE}${unreadCursors[i % unreadCursors.length]}`, { as: sender }),
     ),
     [`readers page, filter=unread (${PAGE}, none left)`]: await sample(QUERY_SAMPLES, () =>
       api.get(`/v1/messages/${pick(1)[0]}/readers?filter=unread&limit=${PAGE}`, { as: sender }),
@@ -258,11 +328,11 @@ async function analyze(): Promise<boolean> {
 }
 
 /** A few cursors into the readers list, so pages deep in the list are timed too. */
-async function readerCursors(sender: string, uid: string): Promise<string[]> {
+async function readerCursors(sender: string, uid: string, filter: 'read' | 'unread'): Promise<string[]> {
   const cursors = [''];
   let cursor = '';
   for (let i = 0; i < 10; i++) {
-    const res = await api.get(`/v1/messages/${uid}/readers?filter=read&limit=${PAGE}${cursor}`, { as: sender });
+    const res = await api.get(`/v1/messages/${uid}/readers?filter=${filter}&limit=${PAGE}${cursor}`, { as: sender });
     if (res.status !== 200 || res.body.isFinished) break;
     cursor = `&cursor=${res.body.nextCursor}`;
     cursors.push(cursor);
@@ -295,7 +365,7 @@ async function readLag(sender: string, readers: string[], groupId: string, updat
     }
     await sleep(20);
   }
-  return { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), n: lags.length, timeouts };
+  return { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), n: lags.length, timeouts, messageUId: uid };
 }
 
 main().catch((e) => {
