@@ -29,3 +29,13 @@ export function membersAtSend(
   if (type === ConversationType.GROUP) return group ? Math.max(0, group.members - (group.senderIsMember ? 1 : 0)) : 0;
   return 1;
 }
+
+/**
+ * How many a message is for when that does not depend on the group's members (directed, private,
+ * system), or null for a shared group message: the projection counts those in SQL from the
+ * group's count, as `membersAtSend` does.
+ */
+export function fixedMemberCount(type: number, directedUserIds: readonly string[] | undefined): number | null {
+  if (type === ConversationType.GROUP && !directedUserIds) return null;
+  return membersAtSend(type, directedUserIds, null);
+}

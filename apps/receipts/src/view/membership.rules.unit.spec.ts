@@ -1,4 +1,4 @@
-import { covers, memberAt, membersAtSend } from './membership.rules';
+import { covers, fixedMemberCount, memberAt, membersAtSend } from './membership.rules';
 
 describe('membership by seq', () => {
   it('covers the messages after the join, up to and including the last before leaving', () => {
@@ -19,5 +19,12 @@ describe('membership by seq', () => {
     expect(membersAtSend(3, undefined, null)).toBe(0);
     expect(membersAtSend(1, undefined, null)).toBe(1);
     expect(membersAtSend(6, undefined, null)).toBe(1);
+  });
+
+  it('leaves only a shared group message to be counted from the group', () => {
+    expect(fixedMemberCount(3, undefined)).toBeNull();
+    expect(fixedMemberCount(3, ['bob', 'carol'])).toBe(2);
+    expect(fixedMemberCount(1, undefined)).toBe(1);
+    expect(fixedMemberCount(6, undefined)).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { ConversationType, EventData } from '@im/contracts';
 import { defineProjection, runsOf, TypedEvent } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
-import { membersAtSend } from './membership.rules';
+import { fixedMemberCount } from './membership.rules';
 import type { DB } from '../db.generated';
 
 type Sent = EventData<'message.sent'>;
@@ -40,31 +40,18 @@ async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]
 }
 
 /**
- * A run of messages: each conversation's last seq in one upsert, the messages in one insert.
- * Membership cannot change within a run (that is another event), so a group's count is read
- * once per group and sender.
+ * A run of messages in one statement: the rows go as one JSON parameter, a data-modifying CTE
+ * moves each conversation's last seq, and the insert takes a shared group's count from
+ * `receipt_groups` (kept by the membership events) less the sender if they are an open member,
+ * one index probe per message inside the statement. Membership cannot change within a run
+ * (that is another event), so every message of the run sees the same members. Before this, a
+ * batch cost an upsert, an insert and a query per group and sender (bench: receipts 0.25-0.41 ms
+ * CPU per private message, 2 statements per batch of ~8 besides the consumer's own).
  */
 async function onMessagesSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
-  const stored = sent.filter((m): m is Sent & { seq: number } => m.seq !== null);
-  if (stored.length === 0) return;
-  const lastSeq = new Map<string, Sent>();
-  for (const m of stored) if ((lastSeq.get(m.conversationId)?.seq ?? -1) < m.seq) lastSeq.set(m.conversationId, m);
-  const conversations = [...lastSeq.values()].sort((a, b) => (a.conversationId < b.conversationId ? -1 : 1));
-  await sql`
-    INSERT INTO receipt_conversations (conversation_id, conversation_type, last_seq)
-    SELECT * FROM unnest(${conversations.map((m) => m.conversationId)}::text[], ${conversations.map((m) => m.conversationType)}::smallint[],
-                         ${conversations.map((m) => m.seq)}::bigint[])
-    ON CONFLICT (conversation_id) DO UPDATE SET last_seq = greatest(receipt_conversations.last_seq, excluded.last_seq)`.execute(trx);
-  const groups = new Map<string, { members: number; senderIsMember: boolean }>();
-  const rows = [];
-  for (const m of stored) {
-    let group = null;
-    if (m.conversationType === ConversationType.GROUP && !m.directedUserIds) {
-      const key = `${m.targetId}\u0000${m.senderId}`;
-      group = groups.get(key) ?? (await groupCount(trx, m.targetId, m.senderId));
-      groups.set(key, group);
-    }
-    rows.push({
+  const rows = sent
+    .filter((m): m is Sent & { seq: number } => m.seq !== null)
+    .map((m) => ({
       message_uid: m.messageUId,
       conversation_id: m.conversationId,
       conversation_type: m.conversationType,
@@ -74,18 +61,28 @@ async function onMessagesSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
       need_read_receipt: m.needReadReceipt,
       sent_time: m.sentTime,
       directed_user_ids: m.directedUserIds ?? null,
-      member_count: membersAtSend(m.conversationType, m.directedUserIds, group),
-    });
-  }
-  await trx.insertInto('receipt_messages').values(rows).onConflict((oc) => oc.doNothing()).execute();
-}
-
-/** The group's members now, and whether the sender is one of them. */
-async function groupCount(trx: Kysely<DB>, groupId: string, senderId: string): Promise<{ members: number; senderIsMember: boolean }> {
-  const { rows } = await sql<{ members: number | null; sender: boolean }>`
-    SELECT (SELECT member_count FROM receipt_groups WHERE group_id = ${groupId}) AS members,
-           EXISTS (SELECT 1 FROM group_members WHERE group_id = ${groupId} AND user_id = ${senderId} AND left_seq IS NULL) AS sender`.execute(trx);
-  return { members: rows[0].members ?? 0, senderIsMember: rows[0].sender };
+      fixed_count: fixedMemberCount(m.conversationType, m.directedUserIds),
+    }));
+  if (rows.length === 0) return;
+  await sql`
+    WITH m AS MATERIALIZED (
+      SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS t(
+        message_uid text, conversation_id text, conversation_type smallint, target_id text, seq bigint, sender_id text,
+        need_read_receipt boolean, sent_time bigint, directed_user_ids text[], fixed_count integer)
+    ), heads AS (
+      INSERT INTO receipt_conversations AS c (conversation_id, conversation_type, last_seq)
+      SELECT conversation_id, min(conversation_type), max(seq) FROM m GROUP BY conversation_id ORDER BY conversation_id
+      ON CONFLICT (conversation_id) DO UPDATE SET last_seq = greatest(c.last_seq, excluded.last_seq)
+    )
+    INSERT INTO receipt_messages (message_uid, conversation_id, conversation_type, target_id, seq, sender_id,
+                                  need_read_receipt, sent_time, directed_user_ids, member_count)
+    SELECT m.message_uid, m.conversation_id, m.conversation_type, m.target_id, m.seq, m.sender_id,
+           m.need_read_receipt, m.sent_time, m.directed_user_ids,
+           coalesce(m.fixed_count, greatest(0, coalesce(g.member_count, 0) - CASE WHEN EXISTS (
+             SELECT 1 FROM group_members gm WHERE gm.group_id = m.target_id AND gm.user_id = m.sender_id AND gm.left_seq IS NULL)
+             THEN 1 ELSE 0 END))
+      FROM m LEFT JOIN receipt_groups g ON m.fixed_count IS NULL AND g.group_id = m.target_id
+    ON CONFLICT DO NOTHING`.execute(trx);
 }
 
 async function lastSeq(trx: Kysely<DB>, groupId: string): Promise<number> {
