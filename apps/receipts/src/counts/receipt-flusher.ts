@@ -6,7 +6,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Kysely, sql, Transaction } from 'kysely';
 import { RECEIPTS_SETTINGS, ReceiptsSettings } from '../receipts.settings';
 import { ReceiptMessage, ReceiptMessageRow, toMessage } from '../view/receipt-messages';
-import { ackChanges, anyQueued, takeChanges } from './change-queue';
+import { ackChanges, anyQueued, takeChanges, vacuumQueue } from './change-queue';
 import { Counted, mergeRanges, sameCounts } from './counting.rules';
 import { countReaders } from './receipt-counter';
 import type { DB as ReceiptsDB } from '../db.generated';
@@ -30,6 +30,8 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
   private pending = true;
   /** Waiting out flushIntervalMs after a flush that did work: notifications do not cut it short. */
   private coalescing = false;
+  /** Changes taken since the queue was last vacuumed. */
+  private takenSinceVacuum = 0;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<ReceiptsDB>,
@@ -73,10 +75,15 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
       this.coalescing = false;
       try {
         this.pending = false;
-        if ((await this.queued()) && (await this.flushOnce()) > 0) {
+        const taken = (await this.queued()) ? await this.flushOnce() : 0;
+        if (taken > 0) {
+          this.takenSinceVacuum += taken;
           pause = this.settings.flushIntervalMs;
           this.coalescing = true;
           this.pending = true; // there may be more: look again right after the interval
+        } else if (this.takenSinceVacuum >= VACUUM_AFTER) {
+          this.takenSinceVacuum = 0;
+          await vacuumQueue(this.db);
         }
       } catch (e) {
         // A failed flush leaves its changes queued (and the checkpoint where it was) for the next one.
@@ -122,6 +129,9 @@ export class ReceiptFlusher implements OnApplicationBootstrap, OnModuleDestroy {
     await appendToStream(trx, 'receipt-updates', 'any', events, now);
   }
 }
+
+/** Changes taken (dead rows left in the queue) before an emptied queue is vacuumed. */
+const VACUUM_AFTER = 10_000;
 
 export function receiptUpdated(m: ReceiptMessage, c: Counted): EventData<'receipt.updated'> {
   const base = {
