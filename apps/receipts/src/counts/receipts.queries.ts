@@ -3,10 +3,9 @@ import { DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { assertOwnWithReceipts } from '../receipts/receipt.rules';
-import { loadMessages, ReceiptMessage } from '../view/receipt-messages';
+import { ReceiptMessage, ReceiptMessageRow, toMessage } from '../view/receipt-messages';
 import { Counted } from './counting.rules';
 import { countReaders, summary } from './receipt-counter';
-import { storedCounts } from './receipt-flusher';
 import { decodeCursor, page } from './readers.rules';
 import type { DB as ReceiptsDB } from '../db.generated';
 
@@ -18,21 +17,20 @@ export class ReceiptsQueries {
   async get({ actor, messageUIds }: RpcParsed<'receipts', 'receipts.get'>): Promise<{ receipts: ReceiptSummary[] }> {
     const userId = actingUser(actor);
     const uids = [...new Set(messageUIds)];
-    const messages = assertOwnWithReceipts(userId, uids, await loadMessages(this.db, uids));
-    return { receipts: await this.summaries(messages) };
+    const { messages, stored } = await messagesWithCounts(this.db, uids);
+    return { receipts: await this.summaries(assertOwnWithReceipts(userId, uids, messages), stored) };
   }
 
   /** History's variant: never refuses, answers for the caller's own messages that collect receipts. */
   async summariesOf({ actor, messageUIds }: RpcParsed<'receipts', 'receipts.summaries'>): Promise<{ receipts: ReceiptSummary[] }> {
     const userId = actingUser(actor);
-    const found = await loadMessages(this.db, [...new Set(messageUIds)]);
-    const mine = [...found.values()].filter((m) => m.senderId === userId && m.receiptsOn && !m.recalled);
-    return { receipts: await this.summaries(mine) };
+    const { messages, stored } = await messagesWithCounts(this.db, [...new Set(messageUIds)]);
+    const mine = [...messages.values()].filter((m) => m.senderId === userId && m.receiptsOn && !m.recalled);
+    return { receipts: await this.summaries(mine, stored) };
   }
 
   /** The counts last told to the sender; a message nobody has read yet is counted on the spot. */
-  private async summaries(messages: ReceiptMessage[]): Promise<ReceiptSummary[]> {
-    const stored = await storedCounts(this.db, messages.map((m) => m.messageUId));
+  private async summaries(messages: ReceiptMessage[], stored: Map<string, Counted>): Promise<ReceiptSummary[]> {
     const missing = messages.filter((m) => !stored.has(m.messageUId));
     const counted: Map<string, Counted> = missing.length > 0 ? await countReaders(this.db, missing) : new Map();
     return messages.map((m) => summary(m, stored.get(m.messageUId) ?? counted.get(m.messageUId)!));
@@ -40,12 +38,13 @@ export class ReceiptsQueries {
 
   async readers({ actor, messageUId, query }: RpcParsed<'receipts', 'receipts.readers'>): Promise<ReadersPage> {
     const userId = actingUser(actor);
-    const [m] = assertOwnWithReceipts(userId, [messageUId], await loadMessages(this.db, [messageUId]));
+    const { messages, stored } = await messagesWithCounts(this.db, [messageUId]);
+    const [m] = assertOwnWithReceipts(userId, [messageUId], messages);
     const after = decodeCursor(query.cursor);
     const read = query.filter === 'read';
     // The unread list only shrinks, so the last count told is an upper bound: at 0 nothing is
     // walked, and a first page stops once it has found that many.
-    const unread = read ? Infinity : await this.unreadAtMost(m);
+    const unread = read ? Infinity : await this.unreadAtMost(m, stored.get(messageUId));
     if (unread === 0) return { members: [], nextCursor: null, isFinished: true };
     const rows = await this.memberPage(m, after, read, query.limit + 1, after === '' ? unread : Infinity);
     return page(
@@ -54,8 +53,7 @@ export class ReceiptsQueries {
     );
   }
 
-  private async unreadAtMost(m: ReceiptMessage): Promise<number> {
-    const stored = (await storedCounts(this.db, [m.messageUId])).get(m.messageUId);
+  private async unreadAtMost(m: ReceiptMessage, stored: Counted | undefined): Promise<number> {
     return (stored ?? (await countReaders(this.db, [m])).get(m.messageUId)!).unreadCount;
   }
 
@@ -117,6 +115,27 @@ export class ReceiptsQueries {
        ORDER BY mb.n`.execute(this.db);
     return rows;
   }
+}
+
+/**
+ * The messages and the counts last stored for them, in one round trip: the two lookups of
+ * `GET /v1/receipts` (loadMessages, then storedCounts) were two queries per call.
+ */
+async function messagesWithCounts(db: Kysely<ReceiptsDB>, uids: string[]): Promise<{ messages: Map<string, ReceiptMessage>; stored: Map<string, Counted> }> {
+  const messages = new Map<string, ReceiptMessage>();
+  const stored = new Map<string, Counted>();
+  if (uids.length === 0) return { messages, stored };
+  const { rows } = await sql<ReceiptMessageRow & { read_count: number | null; unread_count: number | null; peer_read_at: number | null }>`
+    SELECT m.*, (m.need_read_receipt OR q.message_uid IS NOT NULL) AS receipts_on, c.read_count, c.unread_count, c.peer_read_at
+      FROM receipt_messages m
+      LEFT JOIN receipt_requests q ON q.message_uid = m.message_uid
+      LEFT JOIN receipt_counts c ON c.message_uid = m.message_uid
+     WHERE m.message_uid = ANY(${uids}::text[])`.execute(db);
+  for (const r of rows) {
+    messages.set(r.message_uid, toMessage(r));
+    if (r.read_count !== null) stored.set(r.message_uid, { readCount: r.read_count, unreadCount: r.unread_count!, peerReadAt: r.peer_read_at });
+  }
+  return { messages, stored };
 }
 
 interface MemberRow {
