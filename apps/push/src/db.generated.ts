@@ -33,6 +33,15 @@ export interface DevicesTable {
   user_id: string;
 }
 
+export interface DirectedMessagesTable {
+  conversation_id: string;
+  conversation_type: number;
+  directed_user_ids: string[];
+  message_uid: string;
+  sender_id: string;
+  target_id: string;
+}
+
 export interface EventCommitsTable {
   commit_seq: number;
   transaction_id: string;
@@ -66,17 +75,6 @@ export interface IdempotencyKeysTable {
   key: string;
   response: unknown;
   scope: string;
-}
-
-export interface MessageRefsTable {
-  conversation_id: string;
-  conversation_type: number;
-  directed_user_ids: string[] | null;
-  message_uid: string;
-  recalled: Generated<boolean>;
-  sender_id: string;
-  seq: number;
-  target_id: string;
 }
 
 export interface MessageTypesTable {
@@ -159,6 +157,7 @@ export interface PushJobsTable {
   push_data: string | null;
   push_id: GeneratedAlways<number>;
   reason: string | null;
+  recalled: Generated<boolean>;
   sender_id: string;
   sent_time: number;
   seq: number | null;
@@ -184,12 +183,12 @@ export interface DB {
   callback_jobs: CallbackJobsTable;
   chatroom_members: ChatroomMembersTable;
   devices: DevicesTable;
+  directed_messages: DirectedMessagesTable;
   event_commits: EventCommitsTable;
   events: EventsTable;
   group_members: GroupMembersTable;
   groups: GroupsTable;
   idempotency_keys: IdempotencyKeysTable;
-  message_refs: MessageRefsTable;
   message_types: MessageTypesTable;
   notification_settings: NotificationSettingsTable;
   parked_events: ParkedEventsTable;

@@ -1,9 +1,11 @@
 import { Subjects } from '@im/contracts';
+import { Kysely } from 'kysely';
 import { composeProjections, Nats, RpcClient } from '@im/eventstore';
 import { ensureDeliveryStream, PresenceBoard } from '@im/realtime';
 import {
   Clock,
   CLOCK,
+  DB,
   EXTRA_PROJECTIONS,
   NATS,
   RPC_HANDLERS,
@@ -15,10 +17,13 @@ import {
 } from '@im/service-kit';
 import { AddressPolicy, OutboundClient } from '@im/outbound';
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { PostSendService } from './callbacks/post-send.service';
+import { PostSendConfig } from './callbacks/post-send-config';
+import { POST_SEND_CONFIG, PostSendService } from './callbacks/post-send.service';
 import { postSendPlanner } from './callbacks/post-send.planner';
 import { PostSendWorker } from './callbacks/post-send.worker';
-import { DevicesService } from './devices/devices.service';
+import { DeviceDirectory, deviceDirectoryReaction } from './devices/device-directory';
+import { DEVICE_DIRECTORY, DevicesService } from './devices/devices.service';
+import { DirectoryRefresh } from './directory-refresh';
 import { DeliveryPublisher } from './fanout/delivery-publisher';
 import { fanoutReaction } from './fanout/fanout.reaction';
 import { resyncMarkers } from './fanout/resync-marker';
@@ -32,6 +37,7 @@ import { PushTransport } from './pushes/push-transport';
 import { PUSH_BADGES, PUSH_PRESENCE, PUSH_TRANSPORT, PushWorker } from './pushes/push.worker';
 import { PushesQueries } from './pushes/pushes.queries';
 import { PUSH_VIEW, pushViewProjection } from './view/push-view.projection';
+import type { DB as PushDB } from './db.generated';
 
 export const pushDefinition: ServiceDefinition = {
   service: 'push',
@@ -53,20 +59,30 @@ async function startPresence(nats: Nats, subjects: Subjects, settings: PushSetti
 }
 
 /**
- * One consumer per stream for all of push: the view, then the push planner and the fan-out
- * reading it, then the post-send callback planner, in one transaction per batch. It takes the view's place (same name and checkpoint), so
+ * One consumer per stream for all of push: the view and the device directory, then the push
+ * planner and the fan-out reading them, then the post-send callback planner, in one transaction
+ * per batch. It takes the view's place (same name and checkpoint), so
  * `npm run rebuild -- push push_view` still rebuilds the view alone; the reactions skip what a
  * rebuild replays (both drop events older than their max age).
  */
-function pushConsumer(publisher: DeliveryPublisher, presence: PresenceBoard, subjects: Subjects, settings: PushSettings, clock: Clock) {
+function pushConsumer(
+  publisher: DeliveryPublisher,
+  presence: PresenceBoard,
+  subjects: Subjects,
+  settings: PushSettings,
+  clock: Clock,
+  devices: DeviceDirectory,
+  postSend: PostSendConfig,
+) {
   const now = () => clock.now().getTime();
   return [
     composeProjections(PUSH_VIEW, [
       pushViewProjection,
-      pushPlannerReaction({ presence, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
+      deviceDirectoryReaction(devices),
+      pushPlannerReaction({ presence, devices, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
       fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
       // Reads every stream too: in the same consumer, not one more delivery and commit per batch.
-      postSendPlanner(now),
+      postSendPlanner(postSend, now),
     ]),
   ];
 }
@@ -99,7 +115,14 @@ export class PushModule implements OnApplicationShutdown {
         PushWorker,
         PostSendService,
         PostSendWorker,
+        DirectoryRefresh,
         { provide: PUSH_SETTINGS, useValue: pushConfig },
+        {
+          provide: DEVICE_DIRECTORY,
+          useFactory: (db: Kysely<PushDB>, clock: Clock) => new DeviceDirectory(db, () => clock.now().getTime()),
+          inject: [DB, CLOCK],
+        },
+        { provide: POST_SEND_CONFIG, useFactory: (db: Kysely<PushDB>) => new PostSendConfig(db), inject: [DB] },
         { provide: PUSH_PRESENCE, useFactory: startPresence, inject: [NATS, SUBJECTS, PUSH_SETTINGS] },
         {
           provide: DELIVERY_PUBLISHER,
@@ -116,7 +139,11 @@ export class PushModule implements OnApplicationShutdown {
           inject: [PUSH_SETTINGS, PUSH_OUTBOUND, CLOCK],
         },
         { provide: PUSH_BADGES, useFactory: (nats: Nats, subjects: Subjects) => new Badges(RpcClient.internal(nats.nc, subjects)), inject: [NATS, SUBJECTS] },
-        { provide: EXTRA_PROJECTIONS, useFactory: pushConsumer, inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK] },
+        {
+          provide: EXTRA_PROJECTIONS,
+          useFactory: pushConsumer,
+          inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK, DEVICE_DIRECTORY, POST_SEND_CONFIG],
+        },
         { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries, PostSendService] },
       ],
     };

@@ -5,15 +5,19 @@ import { assertOutboundUrl, Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { PUSH_OUTBOUND } from '../push.settings';
+import { PostSendConfig } from './post-send-config';
 import type { DB as PushDB } from '../db.generated';
 
 /** The event stream of the post-send callback's configuration (one per deployment). */
 const STREAM = 'callback-post-send';
 
+export const POST_SEND_CONFIG = Symbol('POST_SEND_CONFIG');
+
 /**
  * The post-send callback: where every matching event is POSTed (post-send.worker.ts). Stored in
  * this service beside its outbox; each change is an event of this service's log. The URL is
- * checked by the same outbound policy that sending applies, before anything is stored.
+ * checked by the same outbound policy that sending applies, before anything is stored. The
+ * planner's copy in memory (post-send-config.ts) learns a change here once it committed.
  */
 @Injectable()
 export class PostSendService {
@@ -21,6 +25,7 @@ export class PostSendService {
     @Inject(DB) private readonly db: Kysely<PushDB>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PUSH_OUTBOUND) private readonly outbound: OutboundClient,
+    @Inject(POST_SEND_CONFIG) private readonly planned: PostSendConfig,
   ) {}
 
   async set({ actor, body }: RpcParsed<'push', 'callbacks.postSend.set'>): Promise<PostSendView> {
@@ -33,6 +38,7 @@ export class PostSendService {
       const data = { url: body.url, events: body.events, configuredAt: row.configured_at };
       await appendToStream(trx, STREAM, 'any', [newEvent('callback.post-send.configured', data)], now);
     });
+    this.planned.configured(body.events, row.configured_at);
     return { url: body.url, events: body.events, configuredAt: row.configured_at };
   }
 
@@ -46,11 +52,13 @@ export class PostSendService {
   async remove({ actor }: RpcParsed<'push', 'callbacks.postSend.remove'>): Promise<RpcReply<'push', 'callbacks.postSend.remove'>> {
     if (!actor.isServer) throw Errors.forbidden('callbacks are for the app server (server key)');
     const now = this.clock.now();
-    return this.db.transaction().execute(async (trx) => {
+    const reply = await this.db.transaction().execute(async (trx) => {
       const gone = await trx.deleteFrom('post_send_callback').returning('id').executeTakeFirst();
       if (!gone) throw Errors.notFound('post-send callback');
       await appendToStream(trx, STREAM, 'any', [newEvent('callback.post-send.removed', { removedAt: now.getTime() })], now);
       return { removed: true as const };
     });
+    this.planned.removed(now.getTime());
+    return reply;
   }
 }

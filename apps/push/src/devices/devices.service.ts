@@ -5,12 +5,16 @@ import { Clock, CLOCK, DB } from '@im/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, Transaction } from 'kysely';
 import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings } from '../push.settings';
+import { DeviceDirectory } from './device-directory';
 import { assertReachable } from './device-targets';
 import type { DB as PushDB } from '../db.generated';
+
+export const DEVICE_DIRECTORY = Symbol('DEVICE_DIRECTORY');
 
 /**
  * A user's push devices: a webhook (URL and signing secret) or a Web Push subscription. The
  * secret and subscription stay in this service: its events name the device, never its keys.
+ * The planner's directory (device-directory.ts) learns a change here once it committed.
  */
 @Injectable()
 export class DevicesService {
@@ -19,6 +23,7 @@ export class DevicesService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
     @Inject(PUSH_OUTBOUND) private readonly outbound: OutboundClient,
+    @Inject(DEVICE_DIRECTORY) private readonly directory: DeviceDirectory,
   ) {}
 
   /**
@@ -36,7 +41,7 @@ export class DevicesService {
       subscription: body.platform === 'webpush' ? JSON.stringify(body.subscription) : null,
       registered_at: now.getTime(),
     };
-    return this.db.transaction().execute(async (trx) => {
+    const view = await this.db.transaction().execute(async (trx) => {
       await this.assertRoom(trx, userId, body.deviceId);
       await trx
         .insertInto('devices')
@@ -47,6 +52,8 @@ export class DevicesService {
       await appendToStream(trx, deviceStream(userId, body.deviceId), 'any', [newEvent('device.registered', data)], now);
       return { deviceId: body.deviceId, platform: body.platform, registeredAt: row.registered_at };
     });
+    this.directory.registered(userId, body.deviceId, row.registered_at);
+    return view;
   }
 
   async remove({ actor, deviceId }: RpcParsed<'push', 'devices.remove'>): Promise<RpcReply<'push', 'devices.remove'>> {
@@ -58,12 +65,14 @@ export class DevicesService {
   /** Removes a device (the user did, or its Web Push subscription is gone); false if there was none. */
   async forget(userId: string, deviceId: string): Promise<boolean> {
     const now = this.clock.now();
-    return this.db.transaction().execute(async (trx) => {
+    const gone = await this.db.transaction().execute(async (trx) => {
       const gone = await trx.deleteFrom('devices').where('user_id', '=', userId).where('device_id', '=', deviceId).returning('device_id').executeTakeFirst();
       if (!gone) return false;
       await appendToStream(trx, deviceStream(userId, deviceId), 'any', [newEvent('device.removed', { userId, deviceId, removedAt: now.getTime() })], now);
       return true;
     });
+    if (gone) this.directory.removed(userId, deviceId, now.getTime());
+    return gone;
   }
 
   webpushKey(): RpcReply<'push', 'devices.webpushKey'> {

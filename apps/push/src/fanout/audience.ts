@@ -3,14 +3,12 @@ import { allEventsExcept, TypedEvent } from '@im/eventstore';
 import { ConversationRef } from '../view/conversation-members';
 
 /**
- * Who may see a domain event on their real-time stream: the members of its conversation, named
- * users, or the members of the conversation of a message looked up by id. `live` events (status
- * messages) are never stored and go only to users online at that moment.
+ * Who may see a domain event on their real-time stream: the members of its conversation, or
+ * named users. `live` events (status messages) are never stored and go only to users online at
+ * that moment. `directionOf`: the event does not say whether the message is directed, so the
+ * conversation is narrowed to the message's direction if push keeps one (directed_messages).
  */
-export type Audience =
-  | { conversation: ConversationRef; live: boolean }
-  | { users: string[] }
-  | { messageOf: string; fallback: string[] };
+export type Audience = { conversation: ConversationRef; live: boolean; directionOf?: string } | { users: string[] };
 
 /**
  * Events nobody's stream carries: profiles, groups and ultra groups, membership, chatrooms' own
@@ -69,8 +67,8 @@ export function audienceOf(event: TypedEvent<DeliveredEvent>): Audience {
       // RC:RRRspMsg: to the senders whose messages were read, and the reader's other devices.
       return { users: [event.data.userId, ...Object.keys(event.data.receiptMessageDic)] };
     case 'receipt.requested':
-      // RC:RRReqMsg: to whoever sees the message; only the sender if push does not know it (yet).
-      return { messageOf: event.data.messageUId, fallback: [event.data.senderId] };
+      // RC:RRReqMsg: to whoever sees the message.
+      return { conversation: event.data, live: false, directionOf: event.data.messageUId };
     case 'user.settings.updated':
     case 'device.registered':
     case 'device.removed':

@@ -32,7 +32,8 @@ describe('who sees an event on their stream', () => {
     expect(audienceOf(envelope('conversation.read', { userId: 'bob', peerId: null }))).toEqual({ users: ['bob'] });
     expect(audienceOf(envelope('conversation.read', { userId: 'bob', peerId: 'ann' }))).toEqual({ users: ['bob', 'ann'] });
     expect(audienceOf(envelope('receipt.sent', { userId: 'bob', receiptMessageDic: { ann: ['X'] } }))).toEqual({ users: ['bob', 'ann'] });
-    expect(audienceOf(envelope('receipt.requested', { messageUId: 'M', senderId: 'ann' }))).toEqual({ messageOf: 'M', fallback: ['ann'] });
+    // Its conversation, narrowed to the message's direction where push keeps one (directed_messages).
+    expect(audienceOf(envelope('receipt.requested', { ...conv, messageUId: 'M' }))).toMatchObject({ conversation: { senderId: 'ann' }, live: false, directionOf: 'M' });
   });
 
   it("keeps a user's own settings to their devices, and is not offered the rest", () => {

@@ -33,8 +33,11 @@ export function fanoutReaction(deps: {
   const fanOut = async (trx: Kysely<DB>, event: TypedEvent<DeliveredEvent>, audience: Audience) => {
     // Only users around now or lately can be delivered to: a group's others are never read. Past
     // a thousand of them a group's whole membership is the cheaper read.
-    const around = deps.presence.recentUsers(deps.settings.recentMs);
-    const users = await resolve(trx, audience, around.length <= AROUND_LOOKUP_MAX ? around : undefined);
+    const among = () => {
+      const around = deps.presence.recentUsers(deps.settings.recentMs);
+      return around.length <= AROUND_LOOKUP_MAX ? around : undefined;
+    };
+    const users = await resolve(trx, audience, among);
     const seenBy = envelopeSeenBy(event);
     if ('live' in audience && audience.live) {
       deps.publisher.live(event, users.filter((u) => deps.presence.isOnline(u)), seenBy);
@@ -60,14 +63,9 @@ function tooOld(event: TypedEvent, now: number, maxAgeMs: number): boolean {
 
 const AROUND_LOOKUP_MAX = 1000;
 
-async function resolve(db: Kysely<DB>, audience: Audience, among: string[] | undefined): Promise<string[]> {
+async function resolve(db: Kysely<DB>, audience: Audience, among: () => string[] | undefined): Promise<string[]> {
   if ('users' in audience) return unique(audience.users);
-  if ('conversation' in audience) return membersOf(db, audience.conversation, among);
-  const ref = await db
-    .selectFrom('message_refs')
-    .select(['conversation_type', 'target_id', 'sender_id', 'directed_user_ids'])
-    .where('message_uid', '=', audience.messageOf)
-    .executeTakeFirst();
-  if (!ref) return unique(audience.fallback);
-  return membersOf(db, { conversationType: ref.conversation_type, targetId: ref.target_id, senderId: ref.sender_id, directedUserIds: ref.directed_user_ids }, among);
+  if (audience.directionOf === undefined) return membersOf(db, audience.conversation, among);
+  const directed = await db.selectFrom('directed_messages').select('directed_user_ids').where('message_uid', '=', audience.directionOf).executeTakeFirst();
+  return membersOf(db, { ...audience.conversation, directedUserIds: directed?.directed_user_ids ?? null }, among);
 }

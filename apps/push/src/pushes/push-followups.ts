@@ -1,7 +1,7 @@
 import { EventData } from '@im/contracts';
 import { Insertable, Kysely, sql } from 'kysely';
 import { targetFor } from '../view/conversation-members';
-import { devicesOf, namesOf } from './planner-lookups';
+import { devicesOf, namesOf, pushable } from './planner-lookups';
 import type { PlannerDeps } from './push-planner.reaction';
 import { candidates, passesMute, pushTitle, recallBody } from './push.rules';
 import type { DB, PushJobsTable } from '../db.generated';
@@ -16,17 +16,21 @@ const INSERT_CHUNK = 1000;
  * the recall's pushContent) to every offline recipient who could see the message, whether or not
  * they were pushed it: the same rules as a message (not the sender, inside a direction, not muted).
  */
-export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<PlannerDeps, 'presence' | 'now' | 'maxAgeMs'>): Promise<void> {
+export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<PlannerDeps, 'presence' | 'devices' | 'now' | 'maxAgeMs'>): Promise<void> {
   const now = deps.now();
-  await trx
-    .updateTable('push_jobs')
-    .set({ status: 'skipped', reason: 'recalled', finished_at: now })
-    .where('message_uid', '=', r.messageUId)
-    .where('kind', '=', 'message')
-    .where('status', '=', 'pending')
-    .execute();
+  // Pushes not sent yet are cancelled; the flag stops one claimed meanwhile (push.worker.ts's re-check).
+  await sql`
+    UPDATE push_jobs
+       SET recalled = true,
+           status = CASE WHEN status = 'pending' THEN 'skipped' ELSE status END,
+           reason = CASE WHEN status = 'pending' THEN 'recalled' ELSE reason END,
+           finished_at = CASE WHEN status = 'pending' THEN ${now}::bigint ELSE finished_at END
+     WHERE message_uid = ${r.messageUId} AND kind = 'message' AND status IN ('pending', 'sending')`.execute(trx);
   if (now - r.recallTime > deps.maxAgeMs) return;
-  const rows = ((await devicesOf(trx, [r])).get(r.conversationId) ?? []).filter(
+  await deps.devices.ready();
+  const users = pushable(r, deps.devices, deps.presence);
+  if (users.length === 0) return;
+  const rows = ((await devicesOf(trx, [{ conversation: r, users }])).get(r.conversationId) ?? []).filter(
     (d) => candidates(r, [d.user_id]).length > 0 && passesMute(d.muted ?? false, false) && !deps.presence.isOnline(d.user_id),
   );
   if (rows.length === 0) return;

@@ -58,14 +58,16 @@ export async function claimDue(db: Kysely<DB>, now: number, leaseUntil: number, 
   return rows;
 }
 
-/** The device as it is now, the message's recall and read state, and for a recall its original push. */
+/**
+ * The device as it is now, the message's recall (marked on its jobs by the recall's planning)
+ * and read state, and for a recall its original push.
+ */
 export async function contextOf(db: Kysely<DB>, pushIds: string[]): Promise<Map<string, JobContext>> {
   const { rows } = await sql<JobContext>`
     SELECT j.push_id, d.platform, d.url, d.secret, d.subscription,
-           coalesce(r.recalled, false) AS recalled, coalesce(rp.seq, 0) AS read_seq, o.status AS original_status
+           j.recalled, coalesce(rp.seq, 0) AS read_seq, o.status AS original_status
       FROM push_jobs j
       LEFT JOIN devices d ON d.user_id = j.user_id AND d.device_id = j.device_id
-      LEFT JOIN message_refs r ON r.message_uid = j.message_uid
       LEFT JOIN read_positions rp ON rp.conversation_id = j.conversation_id AND rp.user_id = j.user_id
       LEFT JOIN push_jobs o ON j.kind = 'recall' AND o.kind = 'message' AND o.message_uid = j.message_uid
                            AND o.user_id = j.user_id AND o.device_id = j.device_id

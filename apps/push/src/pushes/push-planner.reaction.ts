@@ -3,7 +3,8 @@ import { defineProjection, Projection, runsOf, TypedEvent } from '@im/eventstore
 import { PresenceBoard } from '@im/realtime';
 import { Insertable, Kysely } from 'kysely';
 import { targetFor } from '../view/conversation-members';
-import { customPushContent, DeviceRow, devicesOf, namesOf } from './planner-lookups';
+import { DeviceDirectory } from '../devices/device-directory';
+import { customPushContent, DeviceRow, devicesOf, namesOf, pushable } from './planner-lookups';
 import { planRecall, planStreamChunk } from './push-followups';
 import { candidates, defaultText, isMentioned, mayPush, passesMute, pushBody, pushTitle, streamDueAt } from './push.rules';
 import type { DB, PushJobsTable } from '../db.generated';
@@ -12,6 +13,8 @@ type Sent = EventData<'message.sent'>;
 
 export interface PlannerDeps {
   presence: PresenceBoard;
+  /** Who has a device: a message none of whose recipients has one costs no statement. */
+  devices: DeviceDirectory;
   now: () => number;
   /** Messages older than this when planned are not pushed (a late replay is not news). */
   maxAgeMs: number;
@@ -59,13 +62,19 @@ export function pushPlannerReaction(deps: PlannerDeps): Projection<Planned> {
 }
 
 /**
- * Plans a run of messages in one query when nobody in them has a device (the common case). Only
- * messages that found devices cost more: their texts and names.
+ * Plans a run of messages with no statement when none of their recipients has a device and no
+ * live stream (the common case: the directory and the presence board say so), else with one
+ * query for the devices of the run. Only messages that found devices cost more: texts and names.
  */
 async function planMessages(trx: Kysely<DB>, sent: Sent[], deps: PlannerDeps): Promise<void> {
-  const ms = sent.filter((m) => mayPush(m) && deps.now() - m.sentTime <= deps.maxAgeMs);
-  if (ms.length === 0) return;
-  const devices = await devicesOf(trx, ms);
+  await deps.devices.ready();
+  const queries = sent
+    .filter((m) => mayPush(m) && deps.now() - m.sentTime <= deps.maxAgeMs)
+    .map((m) => ({ m, users: pushable(m, deps.devices, deps.presence) }))
+    .filter((q) => q.users.length > 0);
+  if (queries.length === 0) return;
+  const ms = queries.map((q) => q.m);
+  const devices = await devicesOf(trx, queries.map((q) => ({ conversation: q.m, users: q.users })));
   for (const m of ms) {
     const rows = (devices.get(m.conversationId) ?? []).filter((d) => candidates(m, [d.user_id]).length > 0);
     if (rows.length > 0) await planMessage(trx, m, rows, deps);

@@ -15,11 +15,13 @@ export interface ConversationRef {
  * user and the account; group, ultra group and chatroom, the current members. A directed message narrows that to the
  * sender and its recipients (who were members when it was sent).
  */
-export async function membersOf(db: Kysely<DB>, ref: ConversationRef, among?: string[]): Promise<string[]> {
+export async function membersOf(db: Kysely<DB>, ref: ConversationRef, amongOf?: () => string[] | undefined): Promise<string[]> {
   const directed = ref.directedUserIds ?? null;
   if (isGroupLike(ref.conversationType)) {
     if (directed) return unique([ref.senderId, ...directed]);
     // `among`: only these users matter to the caller (those online), so only they are looked up.
+    // Asked for here only: a private conversation names its users.
+    const among = amongOf?.();
     if (among && among.length === 0) return [];
     let q = db.selectFrom('group_members').select('user_id').where('group_id', '=', membershipKey(ref));
     if (among) q = q.where('user_id', '=', sql<string>`ANY(${among}::text[])`);
@@ -27,6 +29,7 @@ export async function membersOf(db: Kysely<DB>, ref: ConversationRef, among?: st
     return rows.map((r) => r.user_id);
   }
   if (ref.conversationType === ConversationType.CHATROOM) {
+    const among = amongOf?.();
     if (among && among.length === 0) return [];
     let q = db.selectFrom('chatroom_members').select('user_id').where('chatroom_id', '=', ref.targetId);
     if (among) q = q.where('user_id', '=', sql<string>`ANY(${among}::text[])`);

@@ -8,15 +8,15 @@ type Sent = EventData<'message.sent'>;
 
 /**
  * What push knows of the other services, rebuildable from their logs: group members, user and
- * group names, custom types' push texts, stored messages (recipients, recall state) and read
- * positions. The fan-out and push reactions are applied after it in the same transaction
+ * group names, custom types' push texts, directed messages (who they are for) and read
+ * positions. Other messages are not copied: every later event of a message names its
+ * conversation, and a recall is marked on the message's push jobs (push-followups.ts). The fan-out and push reactions are applied after it in the same transaction
  * (push.module.ts), so a message is never fanned out before the membership it follows.
  */
 export const PUSH_VIEW = 'push_view';
 
 const HANDLES = [
   'message.sent',
-  'message.recalled',
   'group.upserted',
   'ultragroup.upserted',
   'message-type.registered',
@@ -30,7 +30,7 @@ const HANDLES = [
 export const pushViewProjection = defineProjection({
   name: PUSH_VIEW,
   sources: ['messaging', 'receipts'],
-  tables: ['group_members', 'profiles', 'groups', 'message_types', 'message_refs', 'read_positions', 'chatroom_members'],
+  tables: ['group_members', 'profiles', 'groups', 'message_types', 'directed_messages', 'read_positions', 'chatroom_members'],
   handles: HANDLES,
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
@@ -41,9 +41,6 @@ async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]
   switch (event.type) {
     case 'message.sent':
       return onSent(trx, [event.data]);
-    case 'message.recalled':
-      await trx.updateTable('message_refs').set({ recalled: true }).where('message_uid', '=', event.data.messageUId).execute();
-      return;
     case 'group.upserted': {
       const g = event.data;
       await trx.insertInto('groups').values({ group_id: g.groupId, name: g.name }).onConflict((oc) => oc.column('group_id').doUpdateSet({ name: g.name })).execute();
@@ -84,20 +81,23 @@ async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]
   }
 }
 
+/**
+ * A receipt request names the message's conversation but not its direction (receipt.requested):
+ * the fan-out finds it here. Only directed messages are kept, so a run without one costs nothing.
+ */
 async function onSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
-  const stored = sent.filter((m): m is Sent & { seq: number } => m.isPersisted && m.seq !== null);
-  if (stored.length === 0) return;
+  const directed = sent.filter((m): m is Sent & { directedUserIds: string[] } => m.isPersisted && !!m.directedUserIds);
+  if (directed.length === 0) return;
   await trx
-    .insertInto('message_refs')
+    .insertInto('directed_messages')
     .values(
-      stored.map((m) => ({
+      directed.map((m) => ({
         message_uid: m.messageUId,
         conversation_id: m.conversationId,
         conversation_type: m.conversationType,
         target_id: m.targetId,
         sender_id: m.senderId,
-        seq: m.seq,
-        directed_user_ids: m.directedUserIds ?? null,
+        directed_user_ids: m.directedUserIds,
       })),
     )
     .onConflict((oc) => oc.doNothing())
