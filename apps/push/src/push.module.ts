@@ -28,6 +28,7 @@ import { DeliveryPublisher } from './fanout/delivery-publisher';
 import { fanoutReaction } from './fanout/fanout.reaction';
 import { resyncMarkers } from './fanout/resync-marker';
 import { migrations } from './migrations';
+import { CALLBACK_WAKE, PUSH_WAKE, WakeSignal } from './pacer';
 import { NotificationsService } from './notifications/notifications.service';
 import { pushRpc } from './push.rpc';
 import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings, pushSettings } from './push.settings';
@@ -73,16 +74,25 @@ function pushConsumer(
   clock: Clock,
   devices: DeviceDirectory,
   postSend: PostSendConfig,
+  pushWake: WakeSignal,
+  callbackWake: WakeSignal,
 ) {
   const now = () => clock.now().getTime();
   return [
     composeProjections(PUSH_VIEW, [
       pushViewProjection,
       deviceDirectoryReaction(devices),
-      pushPlannerReaction({ presence, devices, now, maxAgeMs: settings.pushMaxAgeMs, streamDelayMs: settings.streamPushDelayMs }),
+      pushPlannerReaction({
+        presence,
+        devices,
+        now,
+        maxAgeMs: settings.pushMaxAgeMs,
+        streamDelayMs: settings.streamPushDelayMs,
+        wake: (delayMs) => pushWake.wake(delayMs),
+      }),
       fanoutReaction({ publisher, presence, subjects, now, settings: { recentMs: settings.recentMs, maxAgeMs: settings.deliveryMaxAgeMs } }),
       // Reads every stream too: in the same consumer, not one more delivery and commit per batch.
-      postSendPlanner(postSend, now),
+      postSendPlanner(postSend, now, () => callbackWake.wake()),
     ]),
   ];
 }
@@ -117,6 +127,8 @@ export class PushModule implements OnApplicationShutdown {
         PostSendWorker,
         DirectoryRefresh,
         { provide: PUSH_SETTINGS, useValue: pushConfig },
+        { provide: PUSH_WAKE, useValue: new WakeSignal() },
+        { provide: CALLBACK_WAKE, useValue: new WakeSignal() },
         {
           provide: DEVICE_DIRECTORY,
           useFactory: (db: Kysely<PushDB>, clock: Clock) => new DeviceDirectory(db, () => clock.now().getTime()),
@@ -142,7 +154,7 @@ export class PushModule implements OnApplicationShutdown {
         {
           provide: EXTRA_PROJECTIONS,
           useFactory: pushConsumer,
-          inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK, DEVICE_DIRECTORY, POST_SEND_CONFIG],
+          inject: [DELIVERY_PUBLISHER, PUSH_PRESENCE, SUBJECTS, PUSH_SETTINGS, CLOCK, DEVICE_DIRECTORY, POST_SEND_CONFIG, PUSH_WAKE, CALLBACK_WAKE],
         },
         { provide: RPC_HANDLERS, useFactory: pushRpc, inject: [DevicesService, NotificationsService, PushesQueries, PostSendService] },
       ],

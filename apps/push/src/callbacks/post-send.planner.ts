@@ -18,7 +18,7 @@ const INSERT_CHUNK = 500;
  * included once it exists). Its table is not emptied by a rebuild: a replay meets the unique
  * event id and plans nothing twice, and events before the configuration are never planned.
  */
-export function postSendPlanner(config: PostSendConfig, now: () => number): Projection {
+export function postSendPlanner(config: PostSendConfig, now: () => number, wake: () => void): Projection {
   return {
     name: 'post_send_planner',
     sources: [...SERVICES],
@@ -26,13 +26,13 @@ export function postSendPlanner(config: PostSendConfig, now: () => number): Proj
     // Every type: which ones a callback wants is configuration (in memory).
     handles: allEventsExcept([]),
     async apply(trx, event, meta) {
-      await plan(trx, [{ event, meta }], config, now());
+      await plan(trx, [{ event, meta }], config, now(), wake);
     },
-    applyBatch: (trx, events) => plan(trx, events, config, now()),
+    applyBatch: (trx, events) => plan(trx, events, config, now(), wake),
   };
 }
 
-async function plan(trx: Kysely<DB>, events: AppliedEvent[], config: PostSendConfig, now: number): Promise<void> {
+async function plan(trx: Kysely<DB>, events: AppliedEvent[], config: PostSendConfig, now: number, wake: () => void): Promise<void> {
   await config.ready();
   for (const { event: e } of events) {
     // Another replica's change (this replica's own is known since its commit). The batch is
@@ -57,6 +57,7 @@ async function plan(trx: Kysely<DB>, events: AppliedEvent[], config: PostSendCon
   for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
     await trx.insertInto('callback_jobs').values(jobs.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.column('event_id').doNothing()).execute();
   }
+  if (jobs.length > 0) wake();
 }
 
 /**

@@ -1,7 +1,8 @@
 import { OutboundClient, OutboundError, signedHeaders } from '@im/outbound';
-import { Clock, CLOCK, CONFIG, DB, ServiceRuntime, Ticker } from '@im/service-kit';
+import { Clock, CLOCK, CONFIG, DB, ServiceRuntime } from '@im/service-kit';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
+import { CALLBACK_WAKE, IDLE_SCAN_MS, Pacer, WakeSignal } from '../pacer';
 import { PUSH_OUTBOUND, PUSH_SETTINGS, PushSettings } from '../push.settings';
 import { retryDelay } from '../pushes/push.rules';
 import { CallbackResult, claimDue, ClaimedCallback, recordResults, requeueInterrupted } from './callback-jobs.store';
@@ -21,7 +22,7 @@ const BUSY_POSTPONE_MS = 250;
  */
 @Injectable()
 export class PostSendWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly ticker: Ticker;
+  private readonly ticker: Pacer;
 
   constructor(
     @Inject(DB) private readonly db: Kysely<PushDB>,
@@ -30,8 +31,10 @@ export class PostSendWorker implements OnApplicationBootstrap, OnApplicationShut
     @Inject(PUSH_SETTINGS) private readonly settings: PushSettings,
     @Inject(PUSH_OUTBOUND) private readonly outbound: OutboundClient,
     private readonly runtime: ServiceRuntime,
+    @Inject(CALLBACK_WAKE) wake: WakeSignal,
   ) {
-    this.ticker = new Ticker('post-send-worker', settings.scanMs, () => this.drain());
+    this.ticker = new Pacer('post-send-worker', settings.scanMs, Math.max(settings.scanMs, IDLE_SCAN_MS), () => this.drain());
+    wake.connect((delayMs) => this.ticker.wake(delayMs));
   }
 
   onApplicationBootstrap(): void {
@@ -59,7 +62,9 @@ export class PostSendWorker implements OnApplicationBootstrap, OnApplicationShut
     const jobs = await claimDue(this.db, now, now + this.settings.leaseMs, this.settings.batchSize);
     if (jobs.length === 0) return 0;
     const results = await Promise.all(jobs.map((job) => this.deliver(job, now)));
-    await recordResults(this.db, results, this.clock.now().getTime());
+    const recordedAt = this.clock.now().getTime();
+    await recordResults(this.db, results, recordedAt);
+    for (const r of results) if (r.status === 'pending' && r.dueAt !== null) this.ticker.wake(r.dueAt - recordedAt);
     return jobs.length;
   }
 

@@ -16,7 +16,7 @@ const INSERT_CHUNK = 1000;
  * the recall's pushContent) to every offline recipient who could see the message, whether or not
  * they were pushed it: the same rules as a message (not the sender, inside a direction, not muted).
  */
-export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<PlannerDeps, 'presence' | 'devices' | 'now' | 'maxAgeMs'>): Promise<void> {
+export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<PlannerDeps, 'presence' | 'devices' | 'now' | 'maxAgeMs' | 'wake'>): Promise<void> {
   const now = deps.now();
   // Pushes not sent yet are cancelled; the flag stops one claimed meanwhile (push.worker.ts's re-check).
   await sql`
@@ -59,6 +59,7 @@ export async function planRecall(trx: Kysely<DB>, r: Recalled, deps: Pick<Planne
   for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
     await trx.insertInto('push_jobs').values(jobs.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.constraint('push_jobs_once').doNothing()).execute();
   }
+  deps.wake(0);
 }
 
 /**

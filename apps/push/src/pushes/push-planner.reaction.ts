@@ -20,6 +20,8 @@ export interface PlannerDeps {
   maxAgeMs: number;
   /** An unfinished stream is pushed at the latest this long after its first chunk. */
   streamDelayMs: number;
+  /** Tells the push worker jobs were planned, due in this many ms (it polls slowly while idle). */
+  wake: (delayMs: number) => void;
 }
 
 const INSERT_CHUNK = 1000;
@@ -44,7 +46,9 @@ export function pushPlannerReaction(deps: PlannerDeps): Projection<Planned> {
       case 'message.recalled':
         return planRecall(trx, event.data, deps);
       case 'message.stream.appended':
-        return planStreamChunk(trx, event.data, deps.now());
+        await planStreamChunk(trx, event.data, deps.now());
+        if (event.data.complete) deps.wake(0);
+        return;
       default: {
         const _exhaustive: never = event;
         return _exhaustive;
@@ -96,6 +100,7 @@ async function planMessage(trx: Kysely<DB>, m: Sent, rows: DeviceRow[], deps: Pl
   for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
     await trx.insertInto('push_jobs').values(jobs.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.constraint('push_jobs_once').doNothing()).execute();
   }
+  if (jobs.length > 0) deps.wake(base.dueAt - now);
 }
 
 interface JobText {

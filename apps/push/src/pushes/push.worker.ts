@@ -1,9 +1,10 @@
 import { PushPayload } from '@im/contracts';
 import { PresenceBoard } from '@im/realtime';
 import { AppMetrics } from '@im/observability';
-import { Clock, CLOCK, CONFIG, DB, METRICS, ServiceRuntime, Ticker } from '@im/service-kit';
+import { Clock, CLOCK, CONFIG, DB, METRICS, ServiceRuntime } from '@im/service-kit';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kysely } from 'kysely';
+import { IDLE_SCAN_MS, Pacer, PUSH_WAKE, WakeSignal } from '../pacer';
 import { PUSH_SETTINGS, PushSettings } from '../push.settings';
 import { DevicesService } from '../devices/devices.service';
 import { Badges } from './badges';
@@ -32,7 +33,7 @@ const BUSY_POSTPONE_MS = 250;
  */
 @Injectable()
 export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly ticker: Ticker;
+  private readonly ticker: Pacer;
   private readonly recorder: ResultRecorder;
   /** Sends handed to the transport and not finished. */
   private readonly inFlight = new Set<Promise<void>>();
@@ -50,8 +51,10 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly devices: DevicesService,
     private readonly runtime: ServiceRuntime,
     @Inject(METRICS) private readonly metrics: AppMetrics,
+    @Inject(PUSH_WAKE) wake: WakeSignal,
   ) {
-    this.ticker = new Ticker('push-worker', settings.scanMs, () => this.drain());
+    this.ticker = new Pacer('push-worker', settings.scanMs, Math.max(settings.scanMs, IDLE_SCAN_MS), () => this.drain());
+    wake.connect((delayMs) => this.ticker.wake(delayMs));
     this.recorder = new ResultRecorder(db, () => this.clock.now().getTime());
   }
 
@@ -151,6 +154,8 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   private finish(result: JobResult): void {
     this.busy -= 1;
+    // Put back until a known time (a retry, a busy receiver, a recall waiting): a round then.
+    if (result.status === 'pending' && result.dueAt !== null) this.ticker.wake(result.dueAt - this.clock.now().getTime());
     this.metrics.pushes.inc({ outcome: result.attempt?.outcome ?? 'postponed' });
     this.recorder.add(result);
   }
