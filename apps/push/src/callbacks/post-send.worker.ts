@@ -86,6 +86,8 @@ export class PostSendWorker implements OnApplicationBootstrap, OnApplicationShut
   private failure(job: ClaimedCallback, now: number, httpStatus: number | null, error: string, permanent = false): CallbackResult {
     const base = { jobId: String(job.job_id), attempts: job.attempts, httpStatus, error, counted: true };
     if (permanent || job.attempts >= this.settings.callbackMaxAttempts) return { ...base, status: 'failed', dueAt: null };
-    return { ...base, status: 'pending', dueAt: now + retryDelay(this.settings.callbackRetryBaseMs, job.attempts) };
+    // From when the attempt failed, not when its round began: the worker is woken at exactly that time.
+    const failedAt = Math.max(now, this.clock.now().getTime());
+    return { ...base, status: 'pending', dueAt: failedAt + retryDelay(this.settings.callbackRetryBaseMs, job.attempts) };
   }
 }

@@ -175,7 +175,8 @@ export class PushWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private failure(job: ClaimedJob, now: number, httpStatus: number | null, error: string, badge: number | null = null, permanent = false): JobResult {
     const last = permanent || job.attempts >= this.settings.maxAttempts || isPermanent(httpStatus);
     if (last) return this.result(job, 'failed', error, { badge, attempt: { outcome: 'failed', httpStatus, error } });
-    const dueAt = now + retryDelay(this.settings.retryBaseMs, job.attempts);
+    // From when the attempt failed, not when its round began: the worker is woken at exactly that time.
+    const dueAt = Math.max(now, this.clock.now().getTime()) + retryDelay(this.settings.retryBaseMs, job.attempts);
     return this.result(job, 'pending', error, { badge, dueAt, attempt: { outcome: 'retry', httpStatus, error } });
   }
 
