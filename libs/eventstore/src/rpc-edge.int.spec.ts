@@ -30,7 +30,10 @@ describe('RPC edge', () => {
     'probe.bigReply': async () => 'x'.repeat(2 * 1024 * 1024),
     'probe.notJson': async () => ({ n: BigInt(1) }),
     'probe.ok': async () => 'ok',
+    'probe.slow': () => new Promise((resolve) => setTimeout(() => resolve('late'), 400)),
   };
+  // Echoes what it was sent, after a random pause: replies come back out of order.
+  const echo = (payload: unknown) => new Promise((resolve) => setTimeout(() => resolve(payload), Math.random() * 20));
 
   beforeAll(async () => {
     env = await createTestEnv();
@@ -41,6 +44,9 @@ describe('RPC edge', () => {
     const subjects = new Subjects(env.prefix);
     server = new RpcServer(nats.nc, subjects, 'messaging');
     server.listen({} as RpcHandlers<'messaging'>, probes);
+    nats.nc.subscribe(subjects.rpc('messaging', 'probe.echo'), {
+      callback: (_e, msg) => void echo(msg.json()).then((p) => msg.respond(JSON.stringify({ ok: true, result: p }))),
+    });
     client = new RpcClient(nats.nc, subjects, 5000);
   });
 
@@ -73,6 +79,25 @@ describe('RPC edge', () => {
     expect(await call('probe.ok', { body: { name: 'a\u0000' } })).toMatchObject({ status: 400, details: [{ path: 'body.name' }] });
     expect(await call('probe.ok', { list: ['ok', '\udc00'] })).toMatchObject({ status: 400, details: [{ path: 'list.1' }] });
     expect(await call('probe.ok', { big: 'x'.repeat(2 * 1024 * 1024) })).toMatchObject({ status: 413, code: 'CONTENT_TOO_LARGE', details: { field: 'request' } });
+    expect(await call('probe.ok')).toBe('ok');
+  });
+
+  it('gives each of many concurrent calls its own reply, answered out of order', async () => {
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => call('probe.echo', { i })));
+    expect(replies).toEqual(Array.from({ length: 200 }, (_, i) => ({ i })));
+  });
+
+  it('answers a method nobody listens on with 503 at once, and a call past its timeout with 503 after it', async () => {
+    const started = Date.now();
+    expect(await call('probe.nobody')).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('no responders') });
+    expect(Date.now() - started).toBeLessThan(1000);
+    const t0 = Date.now();
+    const late = await client.raw('messaging', 'probe.slow', {}, 100).catch((e) => e);
+    expect(late).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', message: 'messaging did not answer (timeout)' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    expect(Date.now() - t0).toBeLessThan(400);
+    // The late reply arrives after the timeout and is dropped; the next call is answered.
+    await new Promise((r) => setTimeout(r, 400));
     expect(await call('probe.ok')).toBe('ok');
   });
 });
