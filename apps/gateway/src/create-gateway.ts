@@ -7,6 +7,14 @@ import { AppMetrics, JsonNestLogger } from '@im/observability';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { errorJson, toErrorBody } from './http/error-mapping';
+import { sendError } from './http/error.filter';
+import { installEdge } from './http/edge';
+import { IdempotencyGate } from './http/idempotency.gate';
+import { IdempotencyStore } from './http/idempotency.store';
+import { RateLimiter } from './http/rate-limit';
+import { RateLimitGuard } from './http/rate-limit.guard';
+import { ReadYourWrites } from './http/read-your-writes';
+import { GATEWAY_CLOCK, IDEMPOTENCY_STORE, RATE_LIMITER } from './tokens';
 import { closeIdleSocketsOnClose } from './http/close-idle-sockets';
 import { corsOptions } from './http/cors';
 import { assertSafeRequest, badUrlError } from './http/hostile-input';
@@ -45,11 +53,16 @@ export async function createGateway(config: GatewayConfig, opts: { clock?: Clock
     // JSON lines at LOG_LEVEL (libs/observability), in place of Nest's coloured text.
     logger: new JsonNestLogger(),
   });
-  // Errors Fastify raises before Nest sees the request (bad JSON, oversize body) get the same shape.
-  adapter.getInstance().setErrorHandler((error, _req, reply) => {
-    const body = toErrorBody(error);
-    void reply.status(body.status).send(errorJson(body));
+  // Auth, rate limit, Idempotency-Key and read-your-writes, for every route (after the safety check above).
+  const clock = app.get<Clock>(GATEWAY_CLOCK);
+  installEdge(adapter.getInstance(), {
+    config,
+    rateLimit: new RateLimitGuard(app.get<RateLimiter>(RATE_LIMITER), clock, config),
+    idempotency: new IdempotencyGate(app.get<IdempotencyStore>(IDEMPOTENCY_STORE), clock, config),
+    readYourWrites: new ReadYourWrites(),
   });
+  // Errors Fastify raises before Nest sees the request (bad JSON, oversize body) get the same shape.
+  adapter.getInstance().setErrorHandler((error, _req, reply) => sendError(reply, error));
   closeIdleSocketsOnClose(adapter.getInstance());
   if (config.corsOrigins.length > 0) app.enableCors(corsOptions(config.corsOrigins));
   registered.set(app, routes);

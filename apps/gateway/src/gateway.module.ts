@@ -6,15 +6,11 @@ import { PresenceReporter } from '@im/realtime';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { GatewayConfig } from './gateway.config';
-import { AuthGuard } from './http/auth.guard';
 import { ErrorFilter } from './http/error.filter';
-import { IdempotencyInterceptor } from './http/idempotency.interceptor';
 import { IdempotencyStore } from './http/idempotency.store';
 import { RateLimiter } from './http/rate-limit';
-import { RateLimitGuard } from './http/rate-limit.guard';
-import { ReadYourWritesInterceptor } from './http/read-your-writes.interceptor';
 import { ChatroomsController } from './routes/chatrooms.controller';
 import { CallbacksController } from './routes/callbacks.controller';
 import { ConversationsController } from './routes/conversations.controller';
@@ -71,12 +67,8 @@ export class GatewayModule implements OnApplicationShutdown {
           },
           inject: [GATEWAY_NATS, SUBJECTS_TOKEN],
         },
-        // Guards run in this order: who is calling, then whether they are over their limit.
-        { provide: APP_GUARD, useClass: AuthGuard },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
+        // Auth, rate limit and Idempotency-Key are Fastify hooks (http/edge.ts), not guards and interceptors.
         { provide: APP_FILTER, useClass: ErrorFilter },
-        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

@@ -53,6 +53,21 @@ describe('gateway e2e', () => {
     expect(badId.body.error.details[0].path).toBe('userId');
   });
 
+  it('enforces the access level of each route: public, server key only (on a class and on a method), any caller', async () => {
+    const { token } = (await api.post('/v1/users/ana/token', { ttlSeconds: 3600 })).body;
+    expect((await api.get('/health', { anonymous: true })).status).toBe(200);
+    expect((await api.call('HEAD', '/health', undefined, { anonymous: true })).status).toBe(200);
+    expect((await api.get('/v1/conversations', { anonymous: true })).body.error.code).toBe('UNAUTHORIZED');
+    expect((await api.get('/v1/conversations', { token })).status).toBe(200);
+    // GroupsController is @ServerKeyOnly() as a class, users' PUT as a method.
+    const group = await api.put('/v1/groups/g-access', { name: 'g', memberIds: ['ana'] }, { token });
+    expect(group.status).toBe(403);
+    expect(group.body.error.code).toBe('FORBIDDEN');
+    expect((await api.put('/v1/users/bo', { name: 'Bo' }, { token })).status).toBe(403);
+    // A route that does not exist is 404 whoever asks, credentials or not.
+    expect((await api.get('/v1/no-such-route', { anonymous: true })).status).toBe(404);
+  });
+
   it('is healthy only while every service answers', async () => {
     const ok = await api.get('/health', { anonymous: true });
     expect(ok.status).toBe(200);

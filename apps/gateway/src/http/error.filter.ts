@@ -3,19 +3,23 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { errorJson, toErrorBody } from './error-mapping';
 
-/** Maps every error once, at the HTTP edge. */
+const logger = new Logger('http');
+
+/** Maps every error a handler throws once, at the HTTP edge. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('http');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const body = toErrorBody(exception);
-    if (body.status >= 500) this.logger.error((exception as Error)?.stack ?? String(exception));
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const retryAfter = retryAfterOf(body);
-    if (retryAfter !== null) void reply.header('Retry-After', String(retryAfter));
-    void reply.status(body.status).send(errorJson(body));
+    sendError(host.switchToHttp().getResponse<FastifyReply>(), exception);
   }
+}
+
+/** The one way an error becomes an answer, from a Nest handler or a Fastify hook alike. */
+export function sendError(reply: FastifyReply, exception: unknown): void {
+  const body = toErrorBody(exception);
+  if (body.status >= 500) logger.error((exception as Error)?.stack ?? String(exception));
+  const retryAfter = retryAfterOf(body);
+  if (retryAfter !== null) void reply.header('Retry-After', String(retryAfter));
+  void reply.status(body.status).send(errorJson(body));
 }
 
 /**

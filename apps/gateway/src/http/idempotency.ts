@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 /**
  * The rules of the gateway's Idempotency-Key, kept pure: what a key's remembered entry means
  * for a request that arrives with it. The store (idempotency.store.ts) keeps the entries, the
- * interceptor (idempotency.interceptor.ts) applies the decision.
+ * gate (idempotency.gate.ts) applies the decision.
  */
 
 /** What is remembered under one (credential, key). */
