@@ -20,6 +20,12 @@ export interface SseOptions {
   drainTimeoutMs: number;
   /** Headers the framework prepared for this reply (CORS), sent with ours. */
   headers: OutgoingHttpHeaders;
+  /**
+   * Called once the device's place in its deliveries is fixed, before the greeting: announcing
+   * the user to push any earlier could have push's resync marker for them stored before that
+   * place, where this stream would never read it.
+   */
+  onSubscribed: () => void;
   /** Called once, however the stream ends. */
   onClose: () => void;
 }
@@ -64,6 +70,8 @@ export class SseConnection {
     this.subscribeLive();
     await this.o.nats.nc.flush();
     await this.consumeDeliveries();
+    if (this.closed) return;
+    this.o.onSubscribed();
     // Only now: a client that waits for this line misses nothing sent after it.
     this.write(': connected\n\n');
     this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), this.o.heartbeatMs);

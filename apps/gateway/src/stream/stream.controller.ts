@@ -44,6 +44,7 @@ export class StreamController {
     const { userId, deviceId } = await this.whoAndWhich(q, req);
     await ensureDeliveryStream(this.nats.jsm, this.subjects, this.config.streamReplaySeconds);
     reply.hijack();
+    let announced = false;
     const conn = new SseConnection(reply.raw, {
       nats: this.nats,
       subjects: this.subjects,
@@ -54,13 +55,16 @@ export class StreamController {
       maxBufferedBytes: this.config.streamMaxBufferedBytes,
       drainTimeoutMs: this.config.streamDrainTimeoutMs,
       headers: reply.getHeaders() as OutgoingHttpHeaders,
+      onSubscribed: () => {
+        announced = true;
+        this.presence.opened(userId, deviceId);
+      },
       onClose: () => {
         this.registry.remove(conn);
-        this.presence.closed(userId, deviceId);
+        if (announced) this.presence.closed(userId, deviceId);
       },
     });
     req.raw.on('close', () => conn.close());
-    this.presence.opened(userId, deviceId);
     this.registry.add(conn);
     await conn.open().catch(() => conn.close());
   }
