@@ -26,6 +26,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Fallback wake-up and leadership retry; notifications make the normal path prompt. */
   pollMs?: number;
+  /** The wait before reading commits notified while a batch was published (RELAY_LINGER_MS by default). */
+  lingerMs?: number;
   /** A query on the relay's connection unanswered this long means the connection is dead. */
   queryTimeoutMs?: number;
   logger?: Logger;
@@ -41,6 +43,13 @@ interface Checkpoint {
 const RELAY_STATEMENT_TIMEOUT_MS = 10_000;
 /** How far back into the stream's tail reconciliation looks past messages that are not ours. */
 const RECONCILE_LOOK_BACK = 100;
+/**
+ * How long the relay waits, when commits were notified while it published, before reading
+ * them: long enough for the next few group commits to land in one read, far below the lag target.
+ */
+const RELAY_LINGER_MS = 3;
+/** A drain this soon after the last batch went out is under load. */
+const BUSY_WITHIN_MS = 20;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -64,6 +73,10 @@ export class OutboxRelay {
    * until the leader has read and reconciled it.
    */
   private checkpoint?: Checkpoint;
+  /** The in-memory checkpoint is ahead of the table's (it is saved by the next read). */
+  private unsaved = false;
+  /** When the last batch was published: a drain soon after it is under load, and lingers. */
+  private lastPublishedAt = 0;
   /** Since start, in this process (metrics). */
   readonly stats = { published: 0 };
   /** For `lagSeconds`: a commit is waiting to be published since `since` (ms). */
@@ -200,6 +213,7 @@ export class OutboxRelay {
       if (res.rows[0].ok !== true) return false;
       this.leader = true;
       this.checkpoint = undefined;
+      this.unsaved = false;
     }
     // Set only once read and reconciled, so a failure here is retried on the next tick.
     this.checkpoint ??= await this.reconcile(await this.storedCheckpoint());
@@ -237,27 +251,64 @@ export class OutboxRelay {
     return stored;
   }
 
-  /** Publishes every committed event past the checkpoint, in commit order. */
+  /**
+   * Publishes every committed event past the checkpoint, in commit order. Under load (the last
+   * batch went out moments ago) the relay first waits a moment (RELAY_LINGER_MS) so that one
+   * read takes the next few group commits at once, and the checkpoint of a batch is saved by
+   * the next read when more commits were notified meanwhile (one statement instead of two per
+   * batch). When nothing more was notified it is saved at once: the read barrier (barrier.ts)
+   * waits for the saved checkpoint.
+   */
   private async drain(): Promise<void> {
     const limit = this.opts.batchSize ?? 500;
+    if (Date.now() - this.lastPublishedAt < BUSY_WITHIN_MS) await sleep(this.opts.lingerMs ?? RELAY_LINGER_MS);
     for (;;) {
-      // From the checkpoint's transaction on (an index range on event_commits, each
-      // transaction's events by the events index); the checkpoint as parameters, not a join.
-      const { rows } = await this.client!.query<StoredEventRow & { commit_seq: number }>(
-        `SELECT c.commit_seq, e.global_position, e.event_id, e.stream_id, e.type, e.data_version, e.data, e.metadata, e.occurred_at
+      this.again = false;
+      const rows = await this.readAfterCheckpoint(limit);
+      if (rows.length === 0) return this.caughtUp();
+      await this.publish(rows);
+      this.lastPublishedAt = Date.now();
+      const last = rows[rows.length - 1];
+      this.stats.published += rows.length;
+      this.lag.since = Math.max(this.lag.since, new Date(last.occurred_at).getTime());
+      if (rows.length === limit) {
+        this.advanceUnsaved(last);
+        continue;
+      }
+      if (!this.again) {
+        await this.saveCheckpoint(last);
+        return this.caughtUp();
+      }
+      // Commits were notified while this batch went out: its checkpoint goes with their read.
+      this.advanceUnsaved(last);
+      await sleep(this.opts.lingerMs ?? RELAY_LINGER_MS);
+    }
+  }
+
+  private advanceUnsaved(last: Checkpoint): void {
+    this.checkpoint = { commit_seq: Number(last.commit_seq), global_position: Number(last.global_position) };
+    this.unsaved = true;
+  }
+
+  /**
+   * The events after the checkpoint, from its transaction on (an index range on event_commits,
+   * each transaction's events by the events index; the checkpoint as parameters, not a join),
+   * saving the checkpoint in the same statement when it is ahead of the table.
+   */
+  private async readAfterCheckpoint(limit: number): Promise<Array<StoredEventRow & { commit_seq: number }>> {
+    const cp = this.checkpoint!;
+    const save = this.unsaved;
+    const { rows } = await this.client!.query<StoredEventRow & { commit_seq: number }>(
+      `WITH saved AS (UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1 AND $4::boolean)
+       SELECT c.commit_seq, e.global_position, e.event_id, e.stream_id, e.type, e.data_version, e.data, e.metadata, e.occurred_at
            FROM event_commits c JOIN events e ON e.transaction_id = c.transaction_id
           WHERE c.commit_seq >= $1 AND (c.commit_seq, e.global_position) > ($1, $2)
           ORDER BY c.commit_seq, e.global_position
           LIMIT $3`,
-        [this.checkpoint!.commit_seq, this.checkpoint!.global_position, limit],
-      );
-      if (rows.length === 0) return this.caughtUp();
-      await this.publish(rows);
-      await this.saveCheckpoint(rows[rows.length - 1]);
-      this.stats.published += rows.length;
-      if (rows.length < limit) return this.caughtUp();
-      this.lag.since = Math.max(this.lag.since, new Date(rows[rows.length - 1].occurred_at).getTime());
-    }
+      [cp.commit_seq, cp.global_position, limit, save],
+    );
+    if (save && this.checkpoint === cp) this.unsaved = false;
+    return rows;
   }
 
   private caughtUp(): void {
@@ -267,6 +318,7 @@ export class OutboxRelay {
   private async saveCheckpoint(last: Checkpoint): Promise<Checkpoint> {
     await this.client!.query('UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1', [last.commit_seq, last.global_position]);
     this.checkpoint = { commit_seq: Number(last.commit_seq), global_position: Number(last.global_position) };
+    this.unsaved = false;
     return this.checkpoint;
   }
 
@@ -309,4 +361,8 @@ export class OutboxRelay {
     const { js } = this.opts;
     return js instanceof BaseApiClientImpl ? js.nc.info?.max_payload : undefined;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
