@@ -39,8 +39,8 @@ const LINGER_MS = 3;
  * transaction (BEGIN, the checkpoint, COMMIT: round trips that cost more than the rows), so
  * fewer, bigger batches are cheaper per event, for a few more ms of projection lag.
  */
-const BUSY_LINGER_MS = 10;
-const BUSY_WITHIN_MS = 30;
+const BUSY_LINGER_MS = 15;
+const BUSY_WITHIN_MS = 40;
 const PRESENT_RECHECK_MS = 5_000;
 const LEADER_RETRY_MS = 1_000;
 /** How often a leader checks that it still is one, and runs retries an operator queued. */
