@@ -88,6 +88,26 @@ class CheckpointMoved extends Error {
   override readonly name = 'CheckpointMoved';
 }
 
+/** What the checkpoint's compare-and-set raises when the checkpoint was not where we left it. */
+const DIVISION_BY_ZERO = '22012';
+
+/**
+ * The last sequence a run applies: contiguous from `start` (anything at or below it is done
+ * already), up to a gap, and no further than the culprit. Sequences only: decided before the
+ * transaction, so the checkpoint's move can be its first statement.
+ */
+export function runEnd(pending: JsMsg[], start: number, culpritSeq?: number): number {
+  let last = start;
+  for (const m of pending) {
+    const seq = m.info.streamSequence;
+    if (seq <= last) continue;
+    if (seq !== last + 1) break;
+    last = seq;
+    if (seq === culpritSeq) break;
+  }
+  return last;
+}
+
 /**
  * Feeds one source stream into one projection through a durable pull consumer.
  *
@@ -449,15 +469,21 @@ export class ProjectionConsumer {
    * Applies `pending` in order, in one transaction with the checkpoint. A message that does not
    * decode is parked on the spot (nothing of it was written); `culprit` is one the projection
    * failed on for good in an earlier attempt, parked in its turn, after which the run stops.
+   *
+   * Which messages the run covers follows from their sequences alone (contiguous from the
+   * checkpoint, up to a gap or the culprit), so the checkpoint's compare-and-set goes first, in
+   * one round trip with BEGIN: a batch costs BEGIN+CAS, its statements, COMMIT.
    */
   private async applyRun(pending: JsMsg[], culprit: { seq: number; error: string } | undefined, batched: boolean): Promise<RunResult> {
     const { projection } = this.o;
-    return this.o.db.transaction().execute(async (trx) => {
-      // The leader's own last commit, unless something may have moved it (then, and for a batch
-      // that looks redelivered, the table says). A stale value cannot apply anything twice: the
-      // compare-and-set at commit refuses it and the batch is retried with the table's value.
-      const known = this.knownCheckpoint;
-      const start = known !== undefined && pending[0].info.streamSequence > known ? known : await this.checkpoint(trx);
+    // The leader's own last commit, unless something may have moved it (then, and for a batch
+    // that looks redelivered, the table says). A stale value cannot apply anything twice: the
+    // compare-and-set refuses it and the batch is retried with the table's value.
+    const known = this.knownCheckpoint;
+    const start = known !== undefined && pending[0].info.streamSequence > known ? known : await this.checkpoint(this.o.db);
+    const end = runEnd(pending, start, culprit?.seq);
+    if (end === start) return { done: pending.filter((m) => m.info.streamSequence <= start), early: pending.filter((m) => m.info.streamSequence > start), rest: [], start, last: start, parked: [] };
+    return this.inCheckpointedTransaction(start, end, async (trx) => {
       const run: RunResult = { done: [], early: [], rest: [], start, last: start, parked: [] };
       const group: AppliedEvent[] = [];
       let last = start;
@@ -512,9 +538,34 @@ export class ProjectionConsumer {
           throw new BatchFailed(e);
         }
       }
-      if (last !== start) await this.advanceCheckpoint(trx, start, last);
+      if (last !== end) throw new Error(`${this.durable}: applied up to #${last}, planned #${end}`);
       run.last = last;
       return run;
+    });
+  }
+
+  /**
+   * `fn` in a transaction that first moves the checkpoint from `from` to `to`: BEGIN and the
+   * compare-and-set are one simple query (literals, no parameters), so they cost one round trip.
+   * Their row lock is held to the commit: another leader, or a rebuild, waits and then finds the
+   * checkpoint moved (CheckpointMoved), so no event is applied twice.
+   */
+  private async inCheckpointedTransaction<T>(from: number, to: number, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    return this.o.db.connection().execute(async (conn) => {
+      try {
+        await sql`BEGIN; WITH moved AS (
+            UPDATE projection_checkpoints SET stream_sequence = ${sql.lit(to)}, updated_at = now()
+             WHERE projection = ${sql.lit(this.o.projection.name)} AND stream = ${sql.lit(this.stream)} AND stream_sequence = ${sql.lit(from)}
+            RETURNING 1)
+          SELECT 1 / (SELECT count(*)::int FROM moved) AS moved`.execute(conn);
+        const result = await fn(conn);
+        await sql`COMMIT`.execute(conn);
+        return result;
+      } catch (e) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        if ((e as { code?: string }).code === DIVISION_BY_ZERO) throw new CheckpointMoved(`checkpoint of ${this.o.projection.name} moved past ${from} meanwhile`);
+        throw e;
+      }
     });
   }
 
