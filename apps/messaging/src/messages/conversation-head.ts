@@ -30,13 +30,20 @@ export async function lockConversation(trx: Transaction<DB>, conversationId: str
  * that every writer agrees on.
  */
 export async function lockConversations(trx: Transaction<DB>, conversationIds: string[]): Promise<void> {
-  const { rows } = await sql<{ wrote_before: boolean }>`
+  const { rows } = await sql<{ wrote_before: boolean }>`${conversationLocks(conversationIds)}`.execute(trx);
+  if (rows[0].wrote_before) throw lockAfterWrite(conversationIds);
+}
+
+/** The locks' query: one row, `wrote_before` (the transaction had written before them: refused). */
+export function conversationLocks(conversationIds: string[]) {
+  return sql<{ wrote_before: boolean }>`
     SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS wrote_before,
            (SELECT count(pg_advisory_xact_lock(hashtext(current_schema() || '.conversation'), k))
-              FROM (SELECT DISTINCT hashtext(c) AS k FROM unnest(${conversationIds}::text[]) AS c ORDER BY k) AS sorted) AS locked`.execute(trx);
-  if (rows[0].wrote_before) {
-    throw new Error(`conversations ${conversationIds.join(', ')}: the conversation lock must come before the transaction's first write`);
-  }
+              FROM (SELECT DISTINCT hashtext(c) AS k FROM unnest(${conversationIds}::text[]) AS c ORDER BY k) AS sorted) AS locked`;
+}
+
+export function lockAfterWrite(conversationIds: string[]): Error {
+  return new Error(`conversations ${conversationIds.join(', ')}: the conversation lock must come before the transaction's first write`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { MessageTypeDefinition, RpcParsed, SendMessageResult } from '@im/contrac
 import { appendToStreams } from '@im/eventstore';
 import { sql, Transaction } from 'kysely';
 import type { DB } from '../db.generated';
-import { lockConversations } from './conversation-head';
+import { conversationLocks, lockAfterWrite } from './conversation-head';
 import { newMessageUId } from './message-uid';
 import { decide, evolve, MessageRecord, StreamState } from './message.decider';
 import { Mention } from './message.rules';
@@ -39,8 +39,7 @@ export async function writeSends(trx: Transaction<DB>, sends: AcceptedSend[], no
     if (s.type.isPersisted) step.seqs += 1;
     steps.set(s.conversationId, step);
   }
-  await lockConversations(trx, [...steps.keys()]);
-  const heads = await advanceHeads(trx, steps);
+  const heads = await lockAndAdvanceHeads(trx, steps);
 
   // The decider decides each send (its event, from its place); the rows and events go set-based.
   const events = sends.map((s) => {
@@ -52,31 +51,39 @@ export async function writeSends(trx: Transaction<DB>, sends: AcceptedSend[], no
     return { version: head.version, event, data: event.data, traceparent: s.traceparent };
   });
   const records = events.flatMap((e) => evolve(null, e.event) ?? []);
-  if (records.length > 0) await trx.insertInto('message_index').values(records.map(indexRow)).execute();
+  // The index rows go in the events' statement: one round trip for both.
   await appendToStreams(
     trx,
     events.map(({ data, version, event, traceparent }) => {
       return { streamId: `conversation-${data.conversationId}`, version, event, traceparent };
     }),
     now,
+    records.length > 0 ? (db) => db.insertInto('message_index').values(records.map(indexRow)) : undefined,
   );
   return events.map(({ data }) => ({ messageUId: data.messageUId, seq: data.seq, sentTime: data.sentTime }));
 }
 
-/** Advances each head by its step; returns each head as it was before (the batch's base). */
-async function advanceHeads(
+/**
+ * Takes the conversations' locks (as lockConversations does: first, in lock-key order, refused
+ * after a write) and advances each head by its step, in one statement: the locks are a
+ * materialized CTE the insert's rows are joined with, so all of them are held before the first
+ * head is written. Returns each head as it was before (the batch's base).
+ */
+async function lockAndAdvanceHeads(
   trx: Transaction<DB>,
   steps: Map<string, { versions: number; seqs: number }>,
 ): Promise<Map<string, { version: number; seq: number }>> {
   const ids = [...steps.keys()];
   const { rows } = await sql<{ conversation_id: string; version: number; last_seq: number }>`
+    WITH locked AS MATERIALIZED (${conversationLocks(ids)})
     INSERT INTO conversation_heads (conversation_id, version, last_seq)
-    SELECT * FROM unnest(${ids}::text[],
-                         ${ids.map((id) => steps.get(id)!.versions)}::int[],
-                         ${ids.map((id) => steps.get(id)!.seqs)}::bigint[])
+    SELECT s.c, s.v, s.q
+      FROM unnest(${ids}::text[], ${ids.map((id) => steps.get(id)!.versions)}::int[], ${ids.map((id) => steps.get(id)!.seqs)}::bigint[]) AS s(c, v, q)
+      JOIN locked ON NOT locked.wrote_before
     ON CONFLICT (conversation_id) DO UPDATE
       SET version = conversation_heads.version + excluded.version, last_seq = conversation_heads.last_seq + excluded.last_seq
     RETURNING conversation_id, version, last_seq`.execute(trx);
+  if (rows.length !== ids.length) throw lockAfterWrite(ids);
   return new Map(
     rows.map((r) => {
       const step = steps.get(r.conversation_id)!;
