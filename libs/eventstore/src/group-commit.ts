@@ -3,7 +3,12 @@ import { Kysely, Transaction } from 'kysely';
 export interface GroupCommitOptions<C, R> {
   db: Kysely<any>;
   /** Writes a batch of commands in one transaction; returns one result per command, in order. */
-  write(trx: Transaction<any>, commands: C[]): Promise<R[]>;
+  write?(trx: Transaction<any>, commands: C[]): Promise<R[]>;
+  /**
+   * Or: writes a batch as one statement (atomic by itself), given the pool rather than a
+   * transaction, so a batch costs one round trip instead of BEGIN, its statements and COMMIT.
+   */
+  writeStatement?(db: Kysely<any>, commands: C[]): Promise<R[]>;
   /**
    * Runs one command on its own, when its batch failed: a command that cannot commit fails
    * alone instead of failing the others with it.
@@ -11,6 +16,7 @@ export interface GroupCommitOptions<C, R> {
   alone(command: C): Promise<R>;
   /** Commands per transaction at most. */
   maxBatch?: number;
+
 }
 
 interface Pending<C, R> {
@@ -57,7 +63,9 @@ export class GroupCommit<C, R> {
     if (batch.length === 1) return this.writeAlone(batch[0]);
     let results: R[];
     try {
-      results = await this.o.db.transaction().execute((trx) => this.o.write(trx, batch.map((p) => p.command)));
+      const commands = batch.map((p) => p.command);
+      const { write, writeStatement } = this.o;
+      results = writeStatement ? await writeStatement(this.o.db, commands) : await this.o.db.transaction().execute((trx) => write!(trx, commands));
     } catch {
       // Nothing of the batch committed: each command is tried alone and settles on its own.
       await Promise.all(batch.map((p) => this.writeAlone(p)));

@@ -51,7 +51,8 @@ export class SendMessageService {
     private readonly beforeSend: BeforeSendGate,
   ) {
     this.users = new ExistingUsers(db);
-    this.commits = new GroupCommit({ db, write: (trx, sends) => writeSends(trx, sends, clock.now()), alone: (send) => this.writeAlone(send) });
+    // writeSends is one statement: a batch is one round trip, with no transaction around it.
+    this.commits = new GroupCommit({ db, writeStatement: (db, sends) => writeSends(db, sends, clock.now()), alone: (send) => this.writeAlone(send) });
   }
 
   /** Concurrent sends share one transaction (see GroupCommit): under load, one commit carries many. */
@@ -94,7 +95,8 @@ export class SendMessageService {
     return idempotencyKey ? this.writeAlone(accepted, idempotencyKey) : this.commits.submit(accepted);
   }
 
-  private writeAlone(send: AcceptedSend, idempotencyKey?: string): Promise<SendMessageResult> {
+  private async writeAlone(send: AcceptedSend, idempotencyKey?: string): Promise<SendMessageResult> {
+    if (!idempotencyKey) return (await writeSends(this.db, [send], this.clock.now()))[0];
     return runOnce(this.db, `send:${send.senderId}`, idempotencyKey, async (trx) => (await writeSends(trx, [send], this.clock.now()))[0]);
   }
 
