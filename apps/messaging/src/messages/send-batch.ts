@@ -4,7 +4,6 @@ import { assertEnvelopeFits, eventMetadata } from '@im/eventstore';
 import { currentTraceparent } from '@im/observability';
 import { Kysely, sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import type { DB } from '../db.generated';
 import { conversationLocks, lockAfterWrite } from './conversation-head';
 import { newMessageUId } from './message-uid';
 import { decide, evolve, MessageRecord, StreamState } from './message.decider';
