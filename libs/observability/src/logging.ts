@@ -34,9 +34,7 @@ export function configureLogging(o: LoggingOptions = {}): Pino {
       return c.requestId ? { trace_id: c.traceId, span_id: c.spanId, request_id: c.requestId } : { trace_id: c.traceId, span_id: c.spanId };
     },
   };
-  // Stdout written asynchronously: lines that come while a write is under way go out together
-  // (under load one write syscall per request was 4 % of the gateway's CPU); flushed on exit.
-  root = pino(options, o.destination ?? prettyOrStdout(o.format ?? process.env.LOG_FORMAT) ?? pino.destination({ dest: 1, sync: false }));
+  root = pino(options, o.destination ?? prettyOrStdout(o.format ?? process.env.LOG_FORMAT) ?? (stdoutLines ??= batchedStdout()));
   return root;
 }
 
@@ -57,6 +55,35 @@ function normaliseLevel(raw: string | undefined): Level | 'silent' {
   if (v === 'verbose' || v === 'trace') return 'debug';
   if (v === 'fatal') return 'error';
   return 'info';
+}
+
+/**
+ * Stdout, one write per event-loop turn: the lines of one turn go out together, at the end of
+ * it (a write syscall per request line was 4 % of the gateway's CPU under load), and whatever
+ * is left when the process exits is written then.
+ */
+let stdoutLines: DestinationStream | undefined;
+
+function batchedStdout(): DestinationStream {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    process.stdout.write(text);
+  };
+  process.once('exit', flush);
+  return {
+    write(line: string) {
+      pending.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+  };
 }
 
 function prettyOrStdout(format: string | undefined): DestinationStream | undefined {
