@@ -71,19 +71,23 @@ async function applyRun(trx: Kysely<DB>, run: StoredSent[]): Promise<void> {
   const batch = sql`unnest(${counted.map((m) => m.conversationId)}::text[], ${counted.map((m) => m.senderId)}::text[], ${counted.map((m) => m.seq)}::bigint[]) AS b(c, u, s)`;
   // The sender's own messages are not unread for the sender (unless their position is past
   // them); a read position that arrived before the messages it covers: those are read already.
-  // One update of both counters (a row may need both), each counted by its own index path.
+  // One update of both counters (a row may need both). Each message looks up its member rows
+  // on its own (LATERAL ... OFFSET 0: an index probe per message, never a scan of a group's
+  // members; without statistics the planner would hash-join a 10,000-member group in full).
   await sql`
     UPDATE conversation_members cm SET own_after_read = cm.own_after_read + x.own, read_counted = cm.read_counted + x.read
-      FROM (SELECT conversation_id, user_id, sum(own) AS own, sum(read) AS read FROM (
-              SELECT m.conversation_id, m.user_id, count(*) AS own, 0 AS read
-                FROM ${batch} JOIN conversation_members m ON m.conversation_id = b.c AND m.user_id = b.u AND m.read_seq < b.s
-               GROUP BY m.conversation_id, m.user_id
+      FROM (SELECT c, u, sum(own) AS own, sum(read) AS read FROM (
+              SELECT b.c, b.u, count(*) AS own, 0 AS read
+                FROM ${batch}
+                CROSS JOIN LATERAL (SELECT 1 FROM conversation_members m WHERE m.conversation_id = b.c AND m.user_id = b.u AND m.read_seq < b.s OFFSET 0) m
+               GROUP BY b.c, b.u
               UNION ALL
-              SELECT m.conversation_id, m.user_id, 0, count(*)
-                FROM ${batch} JOIN conversation_members m ON m.conversation_id = b.c AND m.read_seq >= b.s
-               GROUP BY m.conversation_id, m.user_id) t
-             GROUP BY conversation_id, user_id) x
-     WHERE cm.conversation_id = x.conversation_id AND cm.user_id = x.user_id`.execute(trx);
+              SELECT b.c, m.user_id, 0, count(*)
+                FROM ${batch}
+                CROSS JOIN LATERAL (SELECT m.user_id FROM conversation_members m WHERE m.conversation_id = b.c AND m.read_seq >= b.s OFFSET 0) m
+               GROUP BY b.c, m.user_id) t
+             GROUP BY c, u) x
+     WHERE cm.conversation_id = x.c AND cm.user_id = x.u`.execute(trx);
 }
 
 /** Private and system conversations get their member rows from their first message. */
