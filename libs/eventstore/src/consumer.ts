@@ -35,12 +35,15 @@ const GAP_RETRY_MS = 100;
 /** How long the applier waits, once woken from idle, for the rest of what is arriving. */
 const LINGER_MS = 3;
 /**
- * Under load (the last batch was applied moments ago) it waits longer: every batch costs a
- * transaction (BEGIN, the checkpoint, COMMIT: round trips that cost more than the rows), so
- * fewer, bigger batches are cheaper per event, for a few more ms of projection lag.
+ * Under load (the last batch was applied moments ago, and was not small) it waits longer:
+ * every batch costs a transaction (BEGIN with the checkpoint, COMMIT: round trips that cost
+ * more than the rows), so fewer, bigger batches are cheaper per event, for a few more ms of
+ * projection lag. Sporadic traffic (a few events at a time) keeps the short wait, so one
+ * service's copy is not left behind another's for no gain.
  */
 const BUSY_LINGER_MS = 15;
 const BUSY_WITHIN_MS = 40;
+const BUSY_BATCH = 8;
 const PRESENT_RECHECK_MS = 5_000;
 const LEADER_RETRY_MS = 1_000;
 /** How often a leader checks that it still is one, and runs retries an operator queued. */
@@ -315,6 +318,7 @@ export class ProjectionConsumer {
     const messages = await consumer.consume({ max_messages: this.o.batchSize ?? 256 });
     const buffer: JsMsg[] = [];
     let lastApplied = 0;
+    let lastSize = 0;
     let wake: (() => void) | undefined;
     let ended = false;
     const end = () => {
@@ -351,7 +355,7 @@ export class ProjectionConsumer {
         wake = undefined;
         // The relay publishes a commit's events together, and they arrive one by one: a moment's
         // wait lets the batch hold them all (one transaction instead of several), for a few ms of lag.
-        const linger = Date.now() - lastApplied < BUSY_WITHIN_MS ? BUSY_LINGER_MS : LINGER_MS;
+        const linger = lastSize >= BUSY_BATCH && Date.now() - lastApplied < BUSY_WITHIN_MS ? BUSY_LINGER_MS : LINGER_MS;
         if (buffer.length < (this.o.batchSize ?? 256)) await sleep(linger);
         continue;
       }
@@ -362,6 +366,7 @@ export class ProjectionConsumer {
       const batch = buffer.splice(0, this.o.batchSize ?? 256);
       await this.exclusive(() => this.traced(batch));
       lastApplied = Date.now();
+      lastSize = batch.length;
       this.noteProgress(batch, buffer.length);
     }
   }
