@@ -1,14 +1,14 @@
 import { Kysely, Transaction } from 'kysely';
 
-export interface GroupCommitOptions<C, R> {
-  db: Kysely<any>;
+export interface GroupCommitOptions<C, R, D = any> {
+  db: Kysely<D>;
   /** Writes a batch of commands in one transaction; returns one result per command, in order. */
-  write?(trx: Transaction<any>, commands: C[]): Promise<R[]>;
+  write?(trx: Transaction<D>, commands: C[]): Promise<R[]>;
   /**
    * Or: writes a batch as one statement (atomic by itself), given the pool rather than a
    * transaction, so a batch costs one round trip instead of BEGIN, its statements and COMMIT.
    */
-  writeStatement?(db: Kysely<any>, commands: C[]): Promise<R[]>;
+  writeStatement?(db: Kysely<D>, commands: C[]): Promise<R[]>;
   /**
    * Runs one command on its own, when its batch failed: a command that cannot commit fails
    * alone instead of failing the others with it.
@@ -34,11 +34,11 @@ interface Pending<C, R> {
  * A command's promise settles only after its transaction committed (or failed), so a caller's
  * answer always follows durability.
  */
-export class GroupCommit<C, R> {
+export class GroupCommit<C, R, D = any> {
   private queue: Pending<C, R>[] = [];
   private flushing = false;
 
-  constructor(private readonly o: GroupCommitOptions<C, R>) {}
+  constructor(private readonly o: GroupCommitOptions<C, R, D>) {}
 
   submit(command: C): Promise<R> {
     return new Promise<R>((resolve, reject) => {

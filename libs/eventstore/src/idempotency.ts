@@ -13,18 +13,20 @@ class AlreadyUsed extends Error {}
  * the opposite order to the one their lock gave them. A duplicate racing the first attempt
  * does the work for nothing, then; one arriving after it finds the stored result up front.
  */
-export async function runOnce<T>(
-  db: Kysely<any>,
+export async function runOnce<T, D = any>(
+  typed: Kysely<D>,
   scope: string,
   key: string | undefined,
-  work: (trx: Transaction<any>) => Promise<T>,
+  work: (trx: Transaction<D>) => Promise<T>,
 ): Promise<T> {
-  if (!key) return db.transaction().execute(work);
+  // The keys table is the event store's, in every service's schema, not in the caller's DB type.
+  const db = typed as unknown as Kysely<any>;
+  if (!key) return typed.transaction().execute(work);
   const stored = await storedResult<T>(db, scope, key);
   if (stored !== undefined) return stored;
   try {
     return await db.transaction().execute(async (trx) => {
-      const result = await work(trx);
+      const result = await work(trx as unknown as Transaction<D>);
       const claimed = await trx
         .insertInto('idempotency_keys')
         .values({ scope, key, response: JSON.stringify(result) })

@@ -4,6 +4,7 @@ import { assertEnvelopeFits, eventMetadata } from '@im/eventstore';
 import { currentTraceparent } from '@im/observability';
 import { Kysely, sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
+import type { DB } from '../db.generated';
 import { conversationLocks, lockAfterWrite } from './conversation-head';
 import { newMessageUId } from './message-uid';
 import { decide, evolve, MessageRecord, StreamState } from './message.decider';
@@ -42,7 +43,7 @@ const SEQ_TO_PLACE = Number.MAX_SAFE_INTEGER;
  * by the statement (each event and index row carries its offset from the batch's last seq), as
  * is its stream version.
  */
-export async function writeSends(db: Kysely<any>, sends: AcceptedSend[], now: Date): Promise<SendMessageResult[]> {
+export async function writeSends(db: Kysely<DB>, sends: AcceptedSend[], now: Date): Promise<SendMessageResult[]> {
   const steps = new Map<string, { versions: number; seqs: number }>();
   for (const s of sends) {
     const step = steps.get(s.conversationId) ?? { versions: 0, seqs: 0 };

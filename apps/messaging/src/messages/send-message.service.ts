@@ -56,7 +56,7 @@ export class SendMessageService {
   }
 
   /** Concurrent sends share one transaction (see GroupCommit): under load, one commit carries many. */
-  private readonly commits: GroupCommit<AcceptedSend, SendMessageResult>;
+  private readonly commits: GroupCommit<AcceptedSend, SendMessageResult, MessagingDB>;
   private readonly users: ExistingUsers;
 
   async send({ actor, idempotencyKey, body, sentFor }: SendRequest): Promise<SendMessageResult> {
