@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Errors, EVENTS, NewEvent } from '@im/contracts';
 import { pgCode, pgConstraint, PgCode } from '@im/db';
-import { InsertQueryBuilder, Kysely, QueryCreator } from 'kysely';
+import { Kysely } from 'kysely';
 import { currentTraceparent } from '@im/observability';
 import { assertEnvelopeFits } from './append';
 import { eventMetadata } from './envelope';
@@ -16,18 +16,11 @@ export interface PlacedEvent {
 }
 
 /**
- * A write of the caller's that goes in the same statement as the events, as a data-modifying
- * CTE (one round trip for both): the rows the events justify, such as a message's index row.
- */
-export type WithEvents = (db: QueryCreator<any>) => InsertQueryBuilder<any, any, any>;
-
-/**
  * Appends events of many streams in one statement, inside the caller's transaction: a batch of
  * commands (group commit) costs one insert, not one per event. Each event comes with the
  * version its writer reserved; a collision still fails the whole insert as a conflict.
- * `alongside` is written by the same statement.
  */
-export async function appendToStreams(trx: Kysely<any>, events: PlacedEvent[], now: Date, alongside?: WithEvents): Promise<string[]> {
+export async function appendToStreams(trx: Kysely<any>, events: PlacedEvent[], now: Date): Promise<string[]> {
   for (const e of events) assertEnvelopeFits(e.streamId, e.event, now);
   const current = currentTraceparent();
   const rows = events.map((e) => ({
@@ -41,7 +34,7 @@ export async function appendToStreams(trx: Kysely<any>, events: PlacedEvent[], n
     occurred_at: now,
   }));
   try {
-    await (alongside ? trx.with('alongside', alongside) : trx).insertInto('events').values(rows).execute();
+    await trx.insertInto('events').values(rows).execute();
   } catch (e) {
     if (pgCode(e) === PgCode.UNIQUE_VIOLATION && pgConstraint(e) === 'events_stream_version_unique') {
       throw Errors.conflict('CONCURRENCY_CONFLICT', 'a stream moved past a reserved version', { streams: [...new Set(events.map((x) => x.streamId))] });
