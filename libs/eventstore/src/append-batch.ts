@@ -36,10 +36,18 @@ export async function appendToStreams(trx: Kysely<any>, events: PlacedEvent[], n
   try {
     await trx.insertInto('events').values(rows).execute();
   } catch (e) {
-    if (pgCode(e) === PgCode.UNIQUE_VIOLATION && pgConstraint(e) === 'events_stream_version_unique') {
-      throw Errors.conflict('CONCURRENCY_CONFLICT', 'a stream moved past a reserved version', { streams: [...new Set(events.map((x) => x.streamId))] });
-    }
-    throw e;
+    throw asStreamConflict(e, events.map((x) => x.streamId));
   }
   return rows.map((r) => r.event_id);
+}
+
+/**
+ * A unique violation of a stream's version, from a write that placed events at reserved
+ * versions, as the 409 it means (someone else moved the stream); any other error as it is.
+ */
+export function asStreamConflict(e: unknown, streamIds: string[]): unknown {
+  if (pgCode(e) === PgCode.UNIQUE_VIOLATION && pgConstraint(e) === 'events_stream_version_unique') {
+    return Errors.conflict('CONCURRENCY_CONFLICT', 'a stream moved past a reserved version', { streams: [...new Set(streamIds)] });
+  }
+  return e;
 }

@@ -28,9 +28,14 @@ export function toEnvelope(service: ServiceName, row: StoredEventRow): EventEnve
   };
 }
 
-/** An event's metadata column: the trace it was written in, when there is one. */
+/** An event's metadata: the trace it was written in, when there is one. */
+export function eventMetadataOf(traceparent: string | undefined): { traceparent?: string } {
+  return traceparent ? { traceparent } : {};
+}
+
+/** The same, as the metadata column's JSON text. */
 export function eventMetadata(traceparent: string | undefined): string {
-  return traceparent ? JSON.stringify({ traceparent }) : '{}';
+  return JSON.stringify(eventMetadataOf(traceparent));
 }
 
 export function isKnownEvent(type: string): type is EventType {

@@ -4,6 +4,7 @@ import { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { BaseApiClientImpl } from '@nats-io/jetstream/internal';
 import { Client } from 'pg';
 import { StoredEventRow, toEnvelope } from './envelope';
+import { sleep } from './consumer';
 import { Logger } from './logger';
 import { lastMessageIds } from './relay-reconcile';
 import { isTooLargeError, PUBLISH_HEADER_ROOM, tooLargeEnvelope } from './too-large';
@@ -26,8 +27,6 @@ export interface RelayOptions {
   batchSize?: number;
   /** Fallback wake-up and leadership retry; notifications make the normal path prompt. */
   pollMs?: number;
-  /** The wait before reading commits notified while a batch was published (RELAY_LINGER_MS by default). */
-  lingerMs?: number;
   /** A query on the relay's connection unanswered this long means the connection is dead. */
   queryTimeoutMs?: number;
   logger?: Logger;
@@ -261,7 +260,7 @@ export class OutboxRelay {
    */
   private async drain(): Promise<void> {
     const limit = this.opts.batchSize ?? 500;
-    if (Date.now() - this.lastPublishedAt < BUSY_WITHIN_MS) await sleep(this.opts.lingerMs ?? RELAY_LINGER_MS);
+    if (Date.now() - this.lastPublishedAt < BUSY_WITHIN_MS) await sleep(RELAY_LINGER_MS);
     for (;;) {
       this.again = false;
       const rows = await this.readAfterCheckpoint(limit);
@@ -281,7 +280,7 @@ export class OutboxRelay {
       }
       // Commits were notified while this batch went out: its checkpoint goes with their read.
       this.advanceUnsaved(last);
-      await sleep(this.opts.lingerMs ?? RELAY_LINGER_MS);
+      await sleep(RELAY_LINGER_MS);
     }
   }
 
@@ -361,8 +360,4 @@ export class OutboxRelay {
     const { js } = this.opts;
     return js instanceof BaseApiClientImpl ? js.nc.info?.max_payload : undefined;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

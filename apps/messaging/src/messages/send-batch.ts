@@ -1,6 +1,5 @@
-import { Errors, EVENTS, MessageTypeDefinition, RpcParsed, SendMessageResult } from '@im/contracts';
-import { pgCode, pgConstraint, PgCode } from '@im/db';
-import { assertEnvelopeFits, eventMetadata } from '@im/eventstore';
+import { EVENTS, MessageTypeDefinition, RpcParsed, SendMessageResult } from '@im/contracts';
+import { asStreamConflict, assertEnvelopeFits, eventMetadataOf } from '@im/eventstore';
 import { currentTraceparent } from '@im/observability';
 import { Kysely, sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
@@ -75,7 +74,7 @@ export async function writeSends(db: Kysely<DB>, sends: AcceptedSend[], now: Dat
     type: p.event.type,
     data_version: EVENTS[p.event.type].version,
     data: p.event.data,
-    metadata: JSON.parse(eventMetadata(p.send.traceparent ?? currentTraceparent())) as unknown,
+    metadata: eventMetadataOf(p.send.traceparent ?? currentTraceparent()),
   }));
   const index = placed.flatMap((p) => {
     const record = evolve(null, p.event);
@@ -114,10 +113,7 @@ export async function writeSends(db: Kysely<DB>, sends: AcceptedSend[], now: Dat
           JOIN heads h ON h.conversation_id = i.conversation_id)
       SELECT conversation_id, version, last_seq FROM heads`.execute(db));
   } catch (e) {
-    if (pgCode(e) === PgCode.UNIQUE_VIOLATION && pgConstraint(e) === 'events_stream_version_unique') {
-      throw Errors.conflict('CONCURRENCY_CONFLICT', 'a stream moved past a reserved version', { streams: placed.map((p) => p.streamId) });
-    }
-    throw e;
+    throw asStreamConflict(e, placed.map((p) => p.streamId));
   }
   if (heads.length !== ids.length) throw lockAfterWrite(ids);
   const lastSeq = new Map(heads.map((h) => [h.conversation_id, Number(h.last_seq)]));
