@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import { Pool, types } from 'pg';
 import { connectionConfig, SessionLimits } from './connection';
+import { PreparingClient } from './prepared';
 
 // int8 columns (counters, positions, epoch milliseconds) fit in a JS number here; xid8 stays a string.
 types.setTypeParser(20, (v) => Number(v));
@@ -14,7 +15,7 @@ export interface DbOptions {
 }
 
 export function createPool({ url, schema, poolSize = 20, limits }: DbOptions): Pool {
-  const pool = new Pool({ ...connectionConfig(url, schema, limits), max: poolSize });
+  const pool = new Pool({ ...connectionConfig(url, schema, limits), max: poolSize, Client: PreparingClient });
   // A session can end under a connection, idle or checked out: a restart, a terminated backend,
   // idle_in_transaction_session_timeout between two statements of a transaction. pg reports it
   // as an 'error' event on the client, which pg-pool listens to only while the client is idle;

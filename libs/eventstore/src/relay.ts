@@ -1,8 +1,8 @@
 import { ServiceName, Subjects } from '@im/contracts';
-import { connectionConfig } from '@im/db';
+import { connectionConfig, PreparingClient } from '@im/db';
 import { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { BaseApiClientImpl } from '@nats-io/jetstream/internal';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { StoredEventRow, toEnvelope } from './envelope';
 import { sleep } from './consumer';
 import { Logger } from './logger';
@@ -126,7 +126,7 @@ export class OutboxRelay {
    * whose client vanished, so a relay gone that way holds no leadership for more than seconds.
    */
   private async connect(): Promise<void> {
-    const client = new Client({
+    const client: Client = new PreparingClient({
       ...connectionConfig(this.opts.databaseUrl, this.opts.schema, { statementTimeoutMs: RELAY_STATEMENT_TIMEOUT_MS }),
       fallback_application_name: `im-relay:${this.opts.schema}`,
       query_timeout: this.opts.queryTimeoutMs ?? RELAY_STATEMENT_TIMEOUT_MS + 5_000,
@@ -298,7 +298,7 @@ export class OutboxRelay {
     const cp = this.checkpoint!;
     const save = this.unsaved;
     const { rows } = await this.client!.query<StoredEventRow & { commit_seq: number }>(
-      `WITH saved AS (UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1 AND $4::boolean)
+      `/* prepared:relay_read */ WITH saved AS (UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1 AND $4::boolean)
        SELECT c.commit_seq, e.global_position, e.event_id, e.stream_id, e.type, e.data_version, e.data, e.metadata, e.occurred_at
            FROM event_commits c JOIN events e ON e.transaction_id = c.transaction_id
           WHERE c.commit_seq >= $1 AND (c.commit_seq, e.global_position) > ($1, $2)
@@ -315,7 +315,7 @@ export class OutboxRelay {
   }
 
   private async saveCheckpoint(last: Checkpoint): Promise<Checkpoint> {
-    await this.client!.query('UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1', [last.commit_seq, last.global_position]);
+    await this.client!.query('/* prepared:relay_checkpoint */ UPDATE relay_checkpoint SET commit_seq = $1, global_position = $2 WHERE id = 1', [last.commit_seq, last.global_position]);
     this.checkpoint = { commit_seq: Number(last.commit_seq), global_position: Number(last.global_position) };
     this.unsaved = false;
     return this.checkpoint;

@@ -40,7 +40,7 @@ async function applyRun(trx: Kysely<DB>, run: StoredSent[]): Promise<void> {
   const members = directMembers(run);
   const conversations = conversationSteps(run);
   const messages = run.map((m, i) => ({ ...messageRow(m, 0), content: m.content, counted_after: conversations.countedAfter[i] }));
-  await sql`
+  await sql`/* prepared:conversations_run */
     WITH members AS (
       INSERT INTO conversation_members (conversation_id, user_id, target_id, conversation_type)
       SELECT * FROM unnest(${members.map((r) => r.conversation_id)}::text[], ${members.map((r) => r.user_id)}::text[],
@@ -74,7 +74,7 @@ async function applyRun(trx: Kysely<DB>, run: StoredSent[]): Promise<void> {
   // One update of both counters (a row may need both). Each message looks up its member rows
   // on its own (LATERAL ... OFFSET 0: an index probe per message, never a scan of a group's
   // members; without statistics the planner would hash-join a 10,000-member group in full).
-  await sql`
+  await sql`/* prepared:conversation_counters */
     UPDATE conversation_members cm SET own_after_read = cm.own_after_read + x.own, read_counted = cm.read_counted + x.read
       FROM (SELECT c, u, sum(own) AS own, sum(read) AS read FROM (
               SELECT b.c, b.u, count(*) AS own, 0 AS read

@@ -83,7 +83,7 @@ export async function writeSends(db: Kysely<DB>, sends: AcceptedSend[], now: Dat
   const ids = [...steps.keys()];
   let heads: Array<{ conversation_id: string; version: number; last_seq: number }>;
   try {
-    ({ rows: heads } = await sql<{ conversation_id: string; version: number; last_seq: number }>`
+    ({ rows: heads } = await sql<{ conversation_id: string; version: number; last_seq: number }>`/* prepared:send_batch */
       WITH locked AS MATERIALIZED (${conversationLocks(ids)}),
       heads AS (
         INSERT INTO conversation_heads (conversation_id, version, last_seq)

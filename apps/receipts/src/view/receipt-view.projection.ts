@@ -64,7 +64,7 @@ async function onMessagesSent(trx: Kysely<DB>, sent: Sent[]): Promise<void> {
       fixed_count: fixedMemberCount(m.conversationType, m.directedUserIds),
     }));
   if (rows.length === 0) return;
-  await sql`
+  await sql`/* prepared:receipt_messages */
     WITH m AS MATERIALIZED (
       SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS t(
         message_uid text, conversation_id text, conversation_type smallint, target_id text, seq bigint, sender_id text,
