@@ -8,7 +8,7 @@ import { LeaderLock, OwnConnectionLock, PooledConnectionLock } from './leader';
 import { Logger } from './logger';
 import { parkEvent, queuedRetries, recordGap, retryFailed } from './parked';
 import { projectionProgress } from './progress';
-import { AppliedEvent, handlesEvent, Projection } from './projection';
+import { AppliedEvent, DEFAULT_LINGER_UNDER_LOAD_MS, handlesEvent, Projection } from './projection';
 
 export interface ConsumerOptions {
   db: Kysely<any>;
@@ -35,13 +35,12 @@ const GAP_RETRY_MS = 100;
 /** How long the applier waits, once woken from idle, for the rest of what is arriving. */
 const LINGER_MS = 3;
 /**
- * Under load (the last batch was applied moments ago, and was not small) it waits longer:
- * every batch costs a transaction (BEGIN with the checkpoint, COMMIT: round trips that cost
- * more than the rows), so fewer, bigger batches are cheaper per event, for a few more ms of
- * projection lag. Sporadic traffic (a few events at a time) keeps the short wait, so one
- * service's copy is not left behind another's for no gain.
+ * Under load (the last batch was applied moments ago, and was not small) it waits longer, the
+ * projection's `lingerUnderLoadMs`: every batch costs a transaction (BEGIN with the checkpoint,
+ * COMMIT: round trips that cost more than the rows), so fewer, bigger batches are cheaper per
+ * event, for a few more ms of projection lag. Sporadic traffic (a few events at a time) keeps
+ * the short wait, so one service's copy is not left behind another's for no gain.
  */
-const BUSY_LINGER_MS = 15;
 const BUSY_WITHIN_MS = 40;
 const BUSY_BATCH = 8;
 const PRESENT_RECHECK_MS = 5_000;
@@ -319,6 +318,7 @@ export class ProjectionConsumer {
     const buffer: JsMsg[] = [];
     let lastApplied = 0;
     let lastSize = 0;
+    const busyLinger = this.o.projection.lingerUnderLoadMs ?? DEFAULT_LINGER_UNDER_LOAD_MS;
     let wake: (() => void) | undefined;
     let ended = false;
     const end = () => {
@@ -355,7 +355,7 @@ export class ProjectionConsumer {
         wake = undefined;
         // The relay publishes a commit's events together, and they arrive one by one: a moment's
         // wait lets the batch hold them all (one transaction instead of several), for a few ms of lag.
-        const linger = lastSize >= BUSY_BATCH && Date.now() - lastApplied < BUSY_WITHIN_MS ? BUSY_LINGER_MS : LINGER_MS;
+        const linger = lastSize >= BUSY_BATCH && Date.now() - lastApplied < BUSY_WITHIN_MS ? busyLinger : LINGER_MS;
         if (buffer.length < (this.o.batchSize ?? 256)) await sleep(linger);
         continue;
       }

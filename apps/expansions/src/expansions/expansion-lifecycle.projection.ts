@@ -1,5 +1,5 @@
 import { EventData } from '@im/contracts';
-import { defineProjection } from '@im/eventstore';
+import { BACKGROUND_LINGER_UNDER_LOAD_MS, defineProjection } from '@im/eventstore';
 import { Logger } from '@nestjs/common';
 import { Transaction } from 'kysely';
 import { leftOut } from './expansion.decider';
@@ -19,6 +19,7 @@ export const expansionLifecycleProjection = defineProjection({
   sources: ['messaging'],
   tables: [],
   handles: ['message.sent', 'message.recalled'],
+  lingerUnderLoadMs: BACKGROUND_LINGER_UNDER_LOAD_MS,
   async apply(trx, event) {
     switch (event.type) {
       case 'message.sent':

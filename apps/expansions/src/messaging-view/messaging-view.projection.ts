@@ -1,5 +1,5 @@
 import { EventData } from '@im/contracts';
-import { defineProjection, isEventOf, runsOf, TypedEvent } from '@im/eventstore';
+import { BACKGROUND_LINGER_UNDER_LOAD_MS, defineProjection, isEventOf, runsOf, TypedEvent } from '@im/eventstore';
 import { applyDirectoryEvent, DIRECTORY_EVENTS } from '@im/service-kit';
 import { Kysely } from 'kysely';
 import type { DB } from '../db.generated';
@@ -19,6 +19,8 @@ export const messagingViewProjection = defineProjection({
   handles: HANDLES,
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onSent(trx, run), apply),
+  // Read by commands only (a message not here yet is waited for by the read barrier).
+  lingerUnderLoadMs: BACKGROUND_LINGER_UNDER_LOAD_MS,
 });
 
 async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]>): Promise<void> {

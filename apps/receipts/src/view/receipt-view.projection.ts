@@ -1,5 +1,5 @@
 import { ConversationType, EventData } from '@im/contracts';
-import { defineProjection, runsOf, TypedEvent } from '@im/eventstore';
+import { BACKGROUND_LINGER_UNDER_LOAD_MS, defineProjection, runsOf, TypedEvent } from '@im/eventstore';
 import { Kysely, sql } from 'kysely';
 import { fixedMemberCount } from './membership.rules';
 import type { DB } from '../db.generated';
@@ -19,6 +19,8 @@ export const receiptViewProjection = defineProjection({
   handles: HANDLES,
   apply,
   applyBatch: runsOf('message.sent', (trx, run) => onMessagesSent(trx, run), apply),
+  // Read by commands and queries of receipts, after the reads they count: no one watches it fill.
+  lingerUnderLoadMs: BACKGROUND_LINGER_UNDER_LOAD_MS,
 });
 
 async function apply(trx: Kysely<DB>, event: TypedEvent<(typeof HANDLES)[number]>): Promise<void> {
