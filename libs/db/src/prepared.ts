@@ -11,17 +11,16 @@ import { Client } from 'pg';
  */
 export const PREPARED_MARKER = '/* prepared:';
 
-const names = new Map<string, string | null>();
+const names = new Map<string, string>();
 
 /** The statement name for a marked text (label and a hash of the text: one text, one name), else null. */
 export function preparedName(text: string): string | null {
+  // Unmarked texts first, without hashing them into the map (every statement passes here).
+  if (!text.startsWith(PREPARED_MARKER)) return null;
   let name = names.get(text);
   if (name !== undefined) return name;
-  name = null;
-  if (text.startsWith(PREPARED_MARKER)) {
-    const label = text.slice(PREPARED_MARKER.length, text.indexOf('*/')).trim();
-    name = `${label}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
-  }
+  const label = text.slice(PREPARED_MARKER.length, text.indexOf('*/')).trim();
+  name = `${label}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
   if (names.size < 10_000) names.set(text, name);
   return name;
 }

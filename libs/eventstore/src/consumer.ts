@@ -137,6 +137,9 @@ export class ProjectionConsumer {
   private leading = false;
   private loop?: Promise<void>;
   private stopCurrent?: () => void;
+  /** Read barriers waiting for this copy now (waitFor), and how to cut the current long linger short for them. */
+  private waiters = 0;
+  private hurry?: () => void;
   private wakeSleeper?: () => void;
   private failures = 0;
   private ticking = false;
@@ -355,8 +358,8 @@ export class ProjectionConsumer {
         wake = undefined;
         // The relay publishes a commit's events together, and they arrive one by one: a moment's
         // wait lets the batch hold them all (one transaction instead of several), for a few ms of lag.
-        const linger = lastSize >= BUSY_BATCH && Date.now() - lastApplied < BUSY_WITHIN_MS ? busyLinger : LINGER_MS;
-        if (buffer.length < (this.o.batchSize ?? 256)) await sleep(linger);
+        const busy = lastSize >= BUSY_BATCH && Date.now() - lastApplied < BUSY_WITHIN_MS;
+        if (buffer.length < (this.o.batchSize ?? 256)) await (busy && this.waiters === 0 ? this.lingerFor(busyLinger) : sleep(LINGER_MS));
         continue;
       }
       if (!this.running || !this.leading) {
@@ -739,13 +742,35 @@ export class ProjectionConsumer {
    * seen in the checkpoint table. Only the read barrier calls it, only when a copy missed.
    */
   async waitFor(sequence: number, until: number): Promise<boolean> {
-    for (;;) {
-      const { rows } = await sql<{ s: number }>`
-        SELECT stream_sequence AS s FROM projection_checkpoints WHERE projection = ${this.o.projection.name} AND stream = ${this.stream}`.execute(this.o.db);
-      if (Number(rows[0]?.s ?? 0) >= sequence) return true;
-      if (Date.now() >= until) return false;
-      if (await projectionProgress.waitFor(this.o.projection.name, this.stream, sequence, Math.min(20, until - Date.now()))) return true;
+    this.waiters += 1;
+    this.hurry?.();
+    try {
+      for (;;) {
+        const { rows } = await sql<{ s: number }>`
+          SELECT stream_sequence AS s FROM projection_checkpoints WHERE projection = ${this.o.projection.name} AND stream = ${this.stream}`.execute(this.o.db);
+        if (Number(rows[0]?.s ?? 0) >= sequence) return true;
+        if (Date.now() >= until) return false;
+        if (await projectionProgress.waitFor(this.o.projection.name, this.stream, sequence, Math.min(20, until - Date.now()))) return true;
+      }
+    } finally {
+      this.waiters -= 1;
     }
+  }
+
+  /**
+   * The longer wait under load, cut short when a read barrier starts waiting for this copy
+   * (waitFor): a command that waits for the copy is not made to wait for a bigger batch too.
+   */
+  private lingerFor(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.hurry = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.hurry = done;
+    });
   }
 
   get source(): ServiceName {
